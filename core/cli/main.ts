@@ -1,0 +1,40 @@
+import { Command, CommanderError } from 'commander';
+import { isTrendflowError } from '../contracts/errors.js';
+import { DATAPROCESSOR_VERSION } from '../contracts/version.js';
+import { registerNpzCommand } from './commands/npz.js';
+import { registerValidateCommand } from './commands/validate.js';
+
+/** Builds the `trendflow` program. Each command lives in its own file under commands/. */
+export function buildProgram(): Command {
+  const program = new Command('trendflow')
+    .description('TrendFlow Workstation: video-analysis pipeline, artifacts and tools')
+    .version(DATAPROCESSOR_VERSION)
+    .showHelpAfterError()
+    .exitOverride();
+  registerNpzCommand(program);
+  registerValidateCommand(program);
+  return program;
+}
+
+/**
+ * Runs the CLI and returns the exit code: 0 success, 1 a failure of the input (one clear line on stderr naming
+ * the input and the error code), 2 a usage error.
+ */
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // help and version exit with 0; usage errors have already been printed by commander
+      return error.exitCode === 0 ? 0 : 2;
+    }
+    if (isTrendflowError(error)) {
+      process.stderr.write(`trendflow: ${error.toLine()}\n`);
+      return 1;
+    }
+    process.stderr.write(`trendflow: internal_error: ${error instanceof Error ? error.stack : String(error)}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * Error codes shared by the pipeline, the CLI and the UI. Every failure the user can see carries one of these
+ * codes; the CLI prints `<input>: <code>: <message>` and the manifest stores `{ error_code, message }`.
+ */
+export const ERROR_CODES = [
+  // NPZ / NPY
+  'npz_not_found',
+  'npz_truncated',
+  'npz_bad_zip',
+  'npy_bad_magic',
+  'npy_bad_header',
+  'npy_unsupported_dtype',
+  'npz_too_large',
+  'pickle_forbidden_global',
+  'pickle_malformed',
+  'npz_write_unsupported_value',
+  // schema / validation
+  'schema_not_found',
+  'schema_invalid',
+  'artifact_invalid',
+  'manifest_invalid',
+  // store
+  'store_io_failed',
+  'manifest_not_found',
+  'run_not_found',
+  // generic
+  'invalid_argument',
+  'internal_error',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** An error with a stable code, a human message and, where known, the file (and key) it is about. */
+export class TrendflowError extends Error {
+  override readonly name = 'TrendflowError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details: { path?: string; key?: string; cause?: unknown } = {},
+  ) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+  }
+
+  /** The one line the CLI prints: input, code and message. */
+  toLine(): string {
+    const where = [this.details.path, this.details.key].filter(Boolean).join(':');
+    return `${where ? `${where}: ` : ''}${this.code}: ${this.message}`;
+  }
+}
+
+export function isTrendflowError(error: unknown): error is TrendflowError {
+  return error instanceof TrendflowError;
+}

@@ -1,0 +1,5 @@
+export * from './components.js';
+export * from './errors.js';
+export * from './meta.js';
+export * from './status.js';
+export * from './version.js';
