@@ -26,6 +26,24 @@ export const ERROR_CODES = [
   // generic
   'invalid_argument',
   'internal_error',
+  // run identity and manifest ownership (core/store)
+  'invalid_id',
+  'file_read_failed',
+  'run_exists',
+  'run_locked',
+  // validation of a whole run folder (core/schema)
+  'run_invalid',
+  // video input, ffmpeg/ffprobe and audio extraction (core/video; each code is described in core/video/README.md)
+  'ffmpeg_not_found',
+  'video_not_found',
+  'video_empty_file',
+  'video_unreadable',
+  'video_truncated',
+  'video_no_video_stream',
+  'video_zero_duration',
+  'video_decode_failed',
+  'audio_missing',
+  'audio_extract_failed',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

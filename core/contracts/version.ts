@@ -17,3 +17,9 @@ function readPackageVersion(): string {
 }
 
 export const DATAPROCESSOR_VERSION: string = readPackageVersion();
+
+/**
+ * Version of the frame sampling policy (segmenter budgets, union-of-frames rules). It is part of every run's
+ * identity and cache key, so bump it whenever the frames a component receives for the same video can change.
+ */
+export const SAMPLING_POLICY_VERSION = 'sampling_policy_v1';

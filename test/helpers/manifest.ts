@@ -1,0 +1,70 @@
+import type { ComponentName, ComponentKind } from '../../core/contracts/components.js';
+import { MANIFEST_VERSION, type Manifest, type ManifestComponent } from '../../core/contracts/manifest.js';
+import type { RunIdentity } from '../../core/contracts/meta.js';
+
+/** A valid run identity for tests. */
+export function sampleIdentity(overrides: Partial<RunIdentity> = {}): RunIdentity {
+  return {
+    platform_id: 'local',
+    video_id: 'file-0123456789abcdef',
+    run_id: '20260101T000000Z-0a1b2c3d',
+    config_hash: 'a'.repeat(64),
+    sampling_policy_version: 'sampling_policy_v1',
+    dataprocessor_version: '0.1.0',
+    ...overrides,
+  };
+}
+
+/** A valid `ok` component entry; spread overrides to make other variants. */
+export function sampleComponent(
+  name: ComponentName = 'core_clip',
+  kind: ComponentKind = 'core',
+): Extract<ManifestComponent, { status: 'ok' }> {
+  return {
+    name,
+    kind,
+    status: 'ok',
+    empty_reason: null,
+    artifacts: [{ path: `${name}/${name}.npz`, bytes: 1234, sha256: 'b'.repeat(64) }],
+    producer_version: '1.0.0',
+    schema_version: `${name}_npz_v1`,
+    started_at: '2026-01-01T00:00:01.000Z',
+    finished_at: '2026-01-01T00:00:02.500Z',
+    duration_ms: 1500,
+    device_used: 'cpu',
+    error: null,
+    notes: [],
+    models_used: [
+      {
+        model_name: 'clip-vit-b32',
+        model_version: 'rev1',
+        weights_digest: 'c'.repeat(64),
+        runtime: 'inprocess',
+        engine: 'onnxruntime',
+        precision: 'fp32',
+        device: 'cpu',
+      },
+    ],
+    model_signature: 'd'.repeat(64),
+    cache_hit: false,
+    cache_source_run_id: null,
+  };
+}
+
+/** A valid manifest with one component. */
+export function sampleManifest(): Manifest {
+  return {
+    manifest_version: MANIFEST_VERSION,
+    run: {
+      ...sampleIdentity(),
+      status: 'running',
+      error: null,
+      created_at: '2026-01-01T00:00:00.000Z',
+      updated_at: '2026-01-01T00:00:02.500Z',
+      source_path: '/videos/clip.mp4',
+      source_bytes: 1000,
+      source_sha256: 'e'.repeat(64),
+    },
+    components: [sampleComponent()],
+  };
+}

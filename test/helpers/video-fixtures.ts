@@ -1,0 +1,333 @@
+import { execFile } from 'node:child_process';
+import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { atLeast, locateFfmpeg, type ToolInfo } from '../../core/video/tools.js';
+
+const run = promisify(execFile);
+
+/**
+ * Tiny synthetic media generated with ffmpeg's lavfi sources into a temporary folder (nothing is committed).
+ * Each fixture is made on first use and memoized; every file is a few seconds at most and a few kilobytes.
+ */
+export class VideoFixtures {
+  private readonly made = new Map<string, Promise<string>>();
+
+  private constructor(
+    readonly dir: string,
+    readonly ffmpeg: ToolInfo,
+  ) {}
+
+  static async create(): Promise<VideoFixtures> {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'trendflow-video-'));
+    return new VideoFixtures(dir, await locateFfmpeg());
+  }
+
+  async cleanup(): Promise<void> {
+    await rm(this.dir, { recursive: true, force: true });
+  }
+
+  path(name: string): string {
+    return path.join(this.dir, name);
+  }
+
+  /** Run ffmpeg with `args` (output path last). */
+  async ffmpegRun(args: string[]): Promise<void> {
+    await run(this.ffmpeg.path, ['-hide_banner', '-nostdin', '-loglevel', 'error', '-y', ...args], { timeout: 60_000 });
+  }
+
+  private once(name: string, make: (out: string) => Promise<void>): Promise<string> {
+    let made = this.made.get(name);
+    if (!made) {
+      const out = this.path(name);
+      made = make(out).then(() => out);
+      this.made.set(name, made);
+    }
+    return made;
+  }
+
+  private get vfrFlag(): string[] {
+    return atLeast(this.ffmpeg, 5, 1) ? ['-fps_mode', 'vfr'] : ['-vsync', 'vfr'];
+  }
+
+  private x264(gop?: number): string[] {
+    return ['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', ...(gop ? ['-g', String(gop)] : [])];
+  }
+
+  /** 64x48, 10 fps, 3 s: red 0–1 s, green 1–2 s, blue 2–3 s; no audio. */
+  colors(): Promise<string> {
+    return this.once('colors.mp4', (out) =>
+      this.ffmpegRun([
+        ...['-f', 'lavfi', '-i', 'color=c=red:s=64x48:r=10:d=1'],
+        ...['-f', 'lavfi', '-i', 'color=c=green:s=64x48:r=10:d=1'],
+        ...['-f', 'lavfi', '-i', 'color=c=blue:s=64x48:r=10:d=1'],
+        ...['-filter_complex', '[0][1][2]concat=n=3:v=1:a=0'],
+        ...this.x264(10),
+        out,
+      ]),
+    );
+  }
+
+  /** 128x72 testsrc2 at 25 fps for 2 s with a 440 Hz stereo sine (48 kHz AAC). */
+  tone128x72(): Promise<string> {
+    return this.once('tone_128x72.mp4', (out) =>
+      this.ffmpegRun([
+        ...['-f', 'lavfi', '-i', 'testsrc2=s=128x72:r=25:d=2'],
+        ...['-f', 'lavfi', '-i', 'sine=f=440:sample_rate=48000:d=2'],
+        ...['-filter_complex', '[1]pan=stereo|c0=c0|c1=c0[a]', '-map', '0:v', '-map', '[a]'],
+        ...this.x264(),
+        ...['-c:a', 'aac', '-b:a', '96k'],
+        out,
+      ]),
+    );
+  }
+
+  /** 80x48, 10 fps, 1 s: left half red, right half blue. */
+  leftRight(): Promise<string> {
+    return this.once('left_right.mp4', (out) =>
+      this.ffmpegRun([
+        ...['-f', 'lavfi', '-i', 'color=c=red:s=40x48:r=10:d=1'],
+        ...['-f', 'lavfi', '-i', 'color=c=blue:s=40x48:r=10:d=1'],
+        ...['-filter_complex', '[0][1]hstack'],
+        ...this.x264(),
+        out,
+      ]),
+    );
+  }
+
+  /**
+   * leftRight() with a 90° display rotation, stream-copied. ffmpeg ≥ 6 sets it with `-display_rotation` on the
+   * input; ffmpeg 5 (Debian 12) with the legacy `rotate` stream tag, which its muxer turns into a display matrix.
+   */
+  rotated(): Promise<string> {
+    return this.once('left_right_rotated.mp4', async (out) => {
+      const source = await this.leftRight();
+      const args = atLeast(this.ffmpeg, 6)
+        ? ['-display_rotation', '90', '-i', source, '-c', 'copy', out]
+        : ['-i', source, '-c', 'copy', '-metadata:s:v:0', 'rotate=90', out];
+      await this.ffmpegRun(args);
+    });
+  }
+
+  /**
+   * Variable frame rate in Matroska: red at 100 fps for 1.03 s, then green at 25 fps for 1 s, then blue at 10 fps
+   * for 1 s. The red→green change at 1.03 s falls between the 10 fps sampling instants 1.0 and 1.1.
+   */
+  vfr(): Promise<string> {
+    return this.once('vfr.mkv', (out) =>
+      this.ffmpegRun([
+        ...['-f', 'lavfi', '-i', 'color=c=red:s=32x24:r=100:d=1.03'],
+        ...['-f', 'lavfi', '-i', 'color=c=green:s=32x24:r=25:d=1'],
+        ...['-f', 'lavfi', '-i', 'color=c=blue:s=32x24:r=10:d=1'],
+        ...['-filter_complex', '[0][1][2]concat=n=3:v=1:a=0'],
+        ...this.vfrFlag,
+        ...this.x264(),
+        out,
+      ]),
+    );
+  }
+
+  /** Constant 50 fps for 14 s (700 packets: more than probeVideo reads at the start), 32x32. */
+  cfrLong(): Promise<string> {
+    return this.once('cfr_long.mp4', (out) =>
+      this.ffmpegRun(['-f', 'lavfi', '-i', 'testsrc2=s=32x32:r=50:d=14', ...this.x264(50), out]),
+    );
+  }
+
+  /** 50 fps for 6 s, 25 fps for 4 s, 50 fps for 6 s (700 packets), 32x32: the middle differs from the ends. */
+  vfrLong(): Promise<string> {
+    return this.once('vfr_long.mkv', (out) =>
+      this.ffmpegRun([
+        ...['-f', 'lavfi', '-i', 'testsrc2=s=32x32:r=50:d=6'],
+        ...['-f', 'lavfi', '-i', 'testsrc2=s=32x32:r=25:d=4'],
+        ...['-f', 'lavfi', '-i', 'testsrc2=s=32x32:r=50:d=6'],
+        ...['-filter_complex', '[0][1][2]concat=n=3:v=1:a=0'],
+        ...this.vfrFlag,
+        ...this.x264(50),
+        out,
+      ]),
+    );
+  }
+
+  /** 3 s testsrc2 320x240 at 25 fps (75 frames): large enough frames to observe back-pressure. */
+  big(): Promise<string> {
+    return this.once('big.mp4', (out) => this.ffmpegRun(['-f', 'lavfi', '-i', 'testsrc2=s=320x240:r=25:d=3', ...this.x264(), out]));
+  }
+
+  /** Stereo 48 kHz 16-bit WAV, 1.5 s: left = 440 Hz sine (amplitude 1/8), right = `right`. */
+  wav(name: 'tone.wav' | 'left_only.wav'): Promise<string> {
+    const right = name === 'tone.wav' ? 'c0' : '0*c0';
+    return this.once(name, (out) =>
+      this.ffmpegRun([
+        ...['-f', 'lavfi', '-i', 'sine=f=440:sample_rate=48000:d=1.5'],
+        ...['-af', `pan=stereo|c0=c0|c1=${right}`],
+        ...['-c:a', 'pcm_s16le'],
+        out,
+      ]),
+    );
+  }
+
+  /** 1 s AAC in .m4a (audio only). */
+  m4a(): Promise<string> {
+    return this.once('tone.m4a', (out) => this.ffmpegRun(['-f', 'lavfi', '-i', 'sine=f=440:d=1', '-c:a', 'aac', out]));
+  }
+
+  /** MP3 with a PNG cover picture: ffprobe lists a video stream, but it is only cover art. */
+  mp3WithCover(): Promise<string> {
+    return this.once('cover.mp3', async (out) => {
+      const cover = await this.stillImage();
+      await this.ffmpegRun([
+        ...['-f', 'lavfi', '-i', 'sine=f=440:d=1', '-i', cover],
+        ...['-map', '0', '-map', '1', '-c:a', 'libmp3lame', '-c:v', 'png', '-disposition:v', 'attached_pic'],
+        out,
+      ]);
+    });
+  }
+
+  /** 2 s video whose audio (16 kHz PCM sine) starts at 0.5 s. */
+  offsetAudio(): Promise<string> {
+    return this.once('offset_audio.mkv', (out) =>
+      this.ffmpegRun([
+        ...['-f', 'lavfi', '-i', 'color=c=gray:s=32x24:r=10:d=2'],
+        ...['-itsoffset', '0.5', '-f', 'lavfi', '-i', 'sine=f=440:sample_rate=16000:d=1'],
+        ...['-map', '0', '-map', '1'],
+        ...this.x264(),
+        ...['-c:a', 'pcm_s16le'],
+        out,
+      ]),
+    );
+  }
+
+  /** A single 64x48 PNG. */
+  stillImage(): Promise<string> {
+    return this.once('still.png', (out) => this.ffmpegRun(['-f', 'lavfi', '-i', 'color=c=red:s=64x48', '-frames:v', '1', out]));
+  }
+
+  empty(): Promise<string> {
+    return this.once('empty.mp4', (out) => writeFile(out, new Uint8Array(0)));
+  }
+
+  textFile(name: 'notes.txt' | 'notes.mp4'): Promise<string> {
+    return this.once(name, (out) => writeFile(out, 'This is not a video.\nJust two lines of text.\n', 'utf8'));
+  }
+
+  /** 64 KiB of deterministic pseudo-random bytes (xorshift32), named .mp4. */
+  randomBytes(): Promise<string> {
+    return this.once('random.mp4', (out) => {
+      const bytes = new Uint8Array(64 * 1024);
+      let x = 0x9e3779b9;
+      for (let i = 0; i < bytes.length; i++) {
+        x ^= x << 13;
+        x ^= x >>> 17;
+        x ^= x << 5;
+        bytes[i] = x & 0xff;
+      }
+      return writeFile(out, bytes);
+    });
+  }
+
+  /** A 3 s MP4 (index `moov` at the end) cut to 60 % of its bytes: the index is gone. */
+  truncatedIndexMissing(): Promise<string> {
+    return this.once('truncated_no_index.mp4', async (out) => {
+      const whole = this.path('moov_at_end_whole.mp4');
+      await this.ffmpegRun(['-f', 'lavfi', '-i', 'testsrc2=s=64x48:r=10:d=3', ...this.x264(10), whole]);
+      const bytes = await readFile(whole);
+      await writeFile(out, bytes.subarray(0, Math.floor(bytes.length * 0.6)));
+    });
+  }
+
+  /** colors.mp4 (tiny: its index is half of the file) cut to 60 %: only part of the index is left. */
+  truncatedIndexPartial(): Promise<string> {
+    return this.once('truncated_partial_index.mp4', async (out) => {
+      const bytes = await readFile(await this.colors());
+      await writeFile(out, bytes.subarray(0, Math.floor(bytes.length * 0.6)));
+    });
+  }
+
+  /** A 3 s `+faststart` MP4 (index first) cut to half of its bytes: the index promises frames the file lacks. */
+  truncatedFaststart(): Promise<string> {
+    return this.once('truncated_faststart.mp4', async (out) => {
+      const whole = this.path('faststart_whole.mp4');
+      await this.ffmpegRun(['-f', 'lavfi', '-i', 'testsrc2=s=64x48:r=10:d=3', ...this.x264(10), '-movflags', '+faststart', whole]);
+      const bytes = await readFile(whole);
+      await writeFile(out, bytes.subarray(0, Math.floor(bytes.length * 0.5)));
+    });
+  }
+
+  /** A one-frame MP4 whose durations (mvhd, tkhd, mdhd, edit list, sample deltas) are patched to zero. */
+  zeroDuration(): Promise<string> {
+    return this.once('zero_duration.mp4', async (out) => {
+      const one = this.path('one_frame.mp4');
+      await this.ffmpegRun(['-f', 'lavfi', '-i', 'color=c=red:s=32x24:r=10', '-frames:v', '1', ...this.x264(), one]);
+      const bytes = new Uint8Array(await readFile(one));
+      zeroMp4Durations(bytes);
+      await writeFile(out, bytes);
+    });
+  }
+
+  /** A copy of colors.mp4 at a path with Cyrillic, CJK, a check mark and spaces. */
+  nonAscii(): Promise<string> {
+    return this.once('видео 動画 ✓.mp4', async (out) => copyFile(await this.colors(), out));
+  }
+
+  /** A copy of colors.mp4 whose name starts with `-` and contains `:` (option- and protocol-like). */
+  awkwardName(): Promise<string> {
+    return this.once('-i:weird name.mp4', async (out) => copyFile(await this.colors(), out));
+  }
+}
+
+/** Set every duration field of a (version 0) MP4 to zero, walking the box tree. */
+function zeroMp4Durations(bytes: Uint8Array): void {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const containers = new Set(['moov', 'trak', 'mdia', 'minf', 'stbl', 'edts']);
+  const walk = (start: number, end: number): void => {
+    let offset = start;
+    while (offset + 8 <= end) {
+      const size = view.getUint32(offset);
+      const type = String.fromCharCode(...bytes.subarray(offset + 4, offset + 8));
+      if (size < 8) return;
+      const body = offset + 8;
+      if (containers.has(type)) walk(body, offset + size);
+      else if (type === 'mvhd') view.setUint32(body + 16, 0);
+      else if (type === 'tkhd') view.setUint32(body + 20, 0);
+      else if (type === 'mdhd') view.setUint32(body + 16, 0);
+      else if (type === 'elst') {
+        const entries = view.getUint32(body + 4);
+        for (let i = 0; i < entries; i++) view.setUint32(body + 8 + i * 12, 0);
+      } else if (type === 'stts') {
+        const entries = view.getUint32(body + 4);
+        for (let i = 0; i < entries; i++) view.setUint32(body + 8 + i * 8 + 4, 0);
+      }
+      offset += size;
+    }
+  };
+  walk(0, bytes.length);
+}
+
+/** Mean colour of a frame region (rgb24, row-major). */
+export function meanRgb(data: Uint8Array, width: number, x0: number, y0: number, x1: number, y1: number): [number, number, number] {
+  let r = 0;
+  let g = 0;
+  let b = 0;
+  let n = 0;
+  for (let y = y0; y < y1; y++) {
+    for (let x = x0; x < x1; x++) {
+      const o = (y * width + x) * 3;
+      r += data[o] ?? 0;
+      g += data[o + 1] ?? 0;
+      b += data[o + 2] ?? 0;
+      n++;
+    }
+  }
+  return [r / n, g / n, b / n];
+}
+
+/** 'R' | 'G' | 'B' for a frame that is predominantly one primary colour, else '?'. */
+export function dominant(rgb: [number, number, number]): 'R' | 'G' | 'B' | '?' {
+  const [r, g, b] = rgb;
+  if (r > 180 && g < 60 && b < 60) return 'R';
+  if (g > 90 && r < 60 && b < 60) return 'G';
+  if (b > 180 && r < 60 && g < 60) return 'B';
+  return '?';
+}
