@@ -7,13 +7,13 @@ const repoRoot = path.resolve(import.meta.dirname, '..');
 const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string };
 
 function trendflow(...args: string[]) {
-  // npx resolves the project's own `bin`, exactly as a user types it
-  return spawnSync('npx', ['--no-install', 'trendflow', ...args], { cwd: repoRoot, encoding: 'utf8', timeout: 60_000 });
+  return spawnSync(process.execPath, ['bin/trendflow.js', ...args], { cwd: repoRoot, encoding: 'utf8', timeout: 60_000 });
 }
 
 describe('trendflow CLI entry', () => {
   it('runs as `npx trendflow` and lists its commands', () => {
-    const result = trendflow('--help');
+    // npx resolves the project's own `bin`, exactly as a user types it
+    const result = spawnSync('npx', ['--no-install', 'trendflow', '--help'], { cwd: repoRoot, encoding: 'utf8', timeout: 60_000 });
     expect(result.status).toBe(0);
     expect(result.stdout).toContain('Usage: trendflow');
     for (const command of ['npz', 'validate']) expect(result.stdout).toContain(command);

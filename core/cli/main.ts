@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { isTrendflowError } from '../contracts/errors.js';
 import { DATAPROCESSOR_VERSION } from '../contracts/version.js';
 import { registerNpzCommand } from './commands/npz.js';
+import { registerSegmentCommand } from './commands/segment.js';
 import { registerValidateCommand } from './commands/validate.js';
 
 /** Builds the `trendflow` program. Each command lives in its own file under commands/. */
@@ -13,6 +14,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerNpzCommand(program);
   registerValidateCommand(program);
+  registerSegmentCommand(program);
   return program;
 }
 

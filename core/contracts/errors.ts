@@ -44,6 +44,10 @@ export const ERROR_CODES = [
   'video_decode_failed',
   'audio_missing',
   'audio_extract_failed',
+  // frames_dir: segmenter output and FrameManager (core/segmenter; described in core/segmenter/README.md)
+  'frames_dir_exists',
+  'frames_dir_invalid',
+  'frame_index_out_of_range',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

@@ -230,7 +230,8 @@ export function pyPretty(value: PyValue, indent = 0, width = 100): string {
   const flat = pyRepr(value);
   if (indent + flat.length <= width || typeof value !== 'object' || value === null || isNdArray(value)) return flat;
   const pad = ' '.repeat(indent + 2);
-  const wrap = (open: string, close: string, items: string[]) => `${open}\n${items.map((item) => `${pad}${item},`).join('\n')}\n${' '.repeat(indent)}${close}`;
+  const wrap = (open: string, close: string, items: string[]) =>
+    `${open}\n${items.map((item) => `${pad}${item},`).join('\n')}\n${' '.repeat(indent)}${close}`;
   if (value instanceof PyTuple) return wrap('(', ')', value.items.map((v) => pyPretty(v, indent + 2, width)));
   if (Array.isArray(value)) return wrap('[', ']', value.map((v) => pyPretty(v, indent + 2, width)));
   if (value instanceof PyFloat || value instanceof PyBytes) return flat;

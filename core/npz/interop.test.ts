@@ -7,13 +7,15 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { numpyAvailableOrCi } from '../../test/helpers/python.js';
-import { numpyPythons, runWith, scratchDir, taggedArray } from '../../test/helpers/npz.js';
+import { numpyPythons, runWith, taggedArray } from '../../test/helpers/npz.js';
+import { useTempDirs } from '../../test/helpers/tmp.js';
 import { TrendflowError } from '../contracts/errors.js';
 import { halfToNumber, numberToHalf } from './float16.js';
 import { decodeNpz, encodeNpz, formatPyFloat, ndarray, readNpy, writeNpy } from './index.js';
 import { type AnyNdArray, PyBytes, PyFloat, PyTuple, type PyValue } from './types.js';
 
 const pythons = numpyAvailableOrCi ? numpyPythons() : [];
+const tmp = useTempDirs('npz-interop-');
 
 /** Every Python value kind the writer supports, including the awkward ones. */
 function writtenMeta(): { [key: string]: PyValue } {
@@ -231,9 +233,9 @@ for p in (2, 5):
 print(os.system.__module__)
 `;
 
-function catchError(fn: () => unknown): TrendflowError {
+async function catchError(fn: () => unknown): Promise<TrendflowError> {
   try {
-    fn();
+    await fn();
   } catch (error) {
     if (error instanceof TrendflowError) return error;
     throw error;
@@ -252,30 +254,31 @@ describe.skipIf(!numpyAvailableOrCi)('NumPy interop', () => {
 
   for (const { python, version } of pythons) {
     describe(`NumPy ${version} (${python})`, () => {
-      it('loads what we write, stored and deflated, with identical values, dtypes, shapes and meta', () => {
-        const dir = scratchDir('npz-write');
+      it('loads what we write, stored and deflated, with identical values, dtypes, shapes and meta', async () => {
+        const dir = await tmp();
         const arrays = writtenArrays();
-        const files = [true, false].map((compress) => {
+        const files: string[] = [];
+        for (const compress of [true, false]) {
           const file = path.join(dir, compress ? 'deflated.npz' : 'stored.npz');
-          writeFileSync(file, encodeNpz(arrays, { compress }));
-          return file;
-        });
+          writeFileSync(file, await encodeNpz(arrays, { compress }));
+          files.push(file);
+        }
         const loaded = JSON.parse(runWith(python, LOAD_SCRIPT, files)) as Record<string, Record<string, unknown>>;
         const expected = { ...taggedContents(new Map(Object.entries(arrays))), $meta_is_dict: true };
         for (const file of files) expect(loaded[file]).toEqual(expected);
       });
 
-      it('reads what NumPy writes: every dtype, both byte orders, Fortran order, 0-d, empty, str, pickles 2-5', () => {
-        const dir = scratchDir('npz-read');
+      it('reads what NumPy writes: every dtype, both byte orders, Fortran order, 0-d, empty, str, pickles 2-5', async () => {
+        const dir = await tmp();
         const expected = JSON.parse(runWith(python, GENERATE_SCRIPT, [dir])) as Record<string, unknown>;
         for (const [name, want] of Object.entries(expected)) {
           const bytes = readFileSync(path.join(dir, name));
           const options = { path: name, preserveFloats: true };
-          const got = name.endsWith('.npz') ? taggedContents(decodeNpz(bytes, options)) : taggedArray(readNpy(bytes, options));
+          const got = name.endsWith('.npz') ? taggedContents(await decodeNpz(bytes, options)) : taggedArray(readNpy(bytes, options));
           expect(got, name).toEqual(want);
         }
 
-        const stored = decodeNpz(readFileSync(path.join(dir, 'stored.npz')));
+        const stored = await decodeNpz(readFileSync(path.join(dir, 'stored.npz')));
         expect(stored.get('be_f4')?.descr).toBe('>f4');
         expect(stored.get('f_order_2d')?.fortranOrderOnDisk).toBe(true);
         expect([...stored.get('f_order_2d')!.data]).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
@@ -293,7 +296,7 @@ describe.skipIf(!numpyAvailableOrCi)('NumPy interop', () => {
         }
       });
 
-      it('writes .npy bytes identical to numpy.lib.format.write_array', () => {
+      it('writes .npy bytes identical to numpy.lib.format.write_array', async () => {
         const specs: Record<string, AnyNdArray> = {
           f4_2d: ndarray.float32([0.5, -1, NaN, Infinity, 0.1, 3], [2, 3]),
           f8_0d: ndarray.fromScalar(1.5),
@@ -319,7 +322,7 @@ describe.skipIf(!numpyAvailableOrCi)('NumPy interop', () => {
             },
           ]),
         );
-        const dir = scratchDir('npz-bytes');
+        const dir = await tmp();
         const specFile = path.join(dir, 'specs.json');
         writeFileSync(specFile, JSON.stringify(transport));
         const numpyBytes = JSON.parse(
@@ -360,8 +363,8 @@ print(json.dumps(out))
         expect(halfToNumber(numberToHalf(65504))).toBe(65504);
       });
 
-      it('refuses pickles that call os.system or builtins.eval, and nothing runs', () => {
-        const dir = scratchDir('npz-evil');
+      it('refuses pickles that call os.system or builtins.eval, and nothing runs', async () => {
+        const dir = await tmp();
         const marker = path.join(dir, 'MARKER');
         const systemModule = runWith(python, MALICIOUS_SCRIPT, [dir, marker]).trim();
         const cases: [file: string, key: string, global: string][] = [
@@ -372,7 +375,7 @@ print(json.dumps(out))
         ];
         for (const [name, key, global] of cases) {
           const file = path.join(dir, name);
-          const error = catchError(() => decodeNpz(readFileSync(file), { path: file }));
+          const error = await catchError(() => decodeNpz(readFileSync(file), { path: file }));
           expect(error.code, name).toBe('pickle_forbidden_global');
           expect(error.message).toContain(global);
           expect(error.details).toMatchObject({ path: file, key });
@@ -382,13 +385,13 @@ print(json.dumps(out))
     });
   }
 
-  it('round-trips NumPy files through our writer unchanged', () => {
+  it('round-trips NumPy files through our writer unchanged', async () => {
     const [first] = pythons;
     if (!first) return;
-    const dir = scratchDir('npz-roundtrip');
+    const dir = await tmp();
     runWith(first.python, GENERATE_SCRIPT, [dir]);
-    const original = decodeNpz(readFileSync(path.join(dir, 'deflated.npz')), { preserveFloats: true });
-    const again = decodeNpz(encodeNpz(original, { compress: true }), { preserveFloats: true });
+    const original = await decodeNpz(readFileSync(path.join(dir, 'deflated.npz')), { preserveFloats: true });
+    const again = await decodeNpz(await encodeNpz(original, { compress: true }), { preserveFloats: true });
     // the writer stores little-endian C order: only byte order and the Fortran flag may change
     const normalize = (contents: Map<string, AnyNdArray>) =>
       JSON.stringify(taggedContents(contents)).replaceAll('"descr":">', '"descr":"<').replaceAll('"fortran":true', '"fortran":false');

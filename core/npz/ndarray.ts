@@ -57,7 +57,12 @@ export function validateArray(array: AnyNdArray, where: Where): { strWidth: numb
   return { strWidth };
 }
 
-function make<D extends DType>(dtype: D, data: DTypeStorage[D], shape: readonly number[] | undefined, descr = descrFor(dtype)): NdArray<D> {
+function make<D extends DType>(
+  dtype: D,
+  data: DTypeStorage[D],
+  shape: readonly number[] | undefined,
+  descr = descrFor(dtype),
+): NdArray<D> {
   const array = { dtype, shape: [...(shape ?? [data.length])], data, descr, fortranOrderOnDisk: false } as NdArray<D>;
   validateArray(array as AnyNdArray, {});
   return array;
@@ -173,7 +178,11 @@ export function getMeta(npz: NpzContents, path?: string): { [key: string]: PyVal
   const array = getArray(npz, 'meta', 'object', path);
   const value = array.data[0];
   const isDict =
-    array.shape.length === 0 && typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype && !isNdArray(value);
+    array.shape.length === 0 &&
+    typeof value === 'object' &&
+    value !== null &&
+    Object.getPrototypeOf(value) === Object.prototype &&
+    !isNdArray(value);
   if (!isDict) throw npzError('artifact_invalid', "'meta' is not a 0-d object array holding a dict with str keys", where('meta', path));
   return value as { [key: string]: PyValue };
 }

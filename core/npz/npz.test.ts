@@ -5,11 +5,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { deflateRawSync } from 'node:zlib';
 import { zipSync } from 'fflate';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { TrendflowError } from '../contracts/errors.js';
 import { formatHeader, parsePythonLiteral } from './header.js';
 import {
   type AnyNdArray,
+  type NpzContents,
   decodeNpz,
   encodeNpz,
   formatPyFloat,
@@ -41,9 +42,10 @@ function errorOf(fn: () => unknown): TrendflowError {
   throw new Error('expected a TrendflowError');
 }
 
-async function rejection(promise: Promise<unknown>): Promise<TrendflowError> {
+/** The TrendflowError a promise rejects with, or that a function throws or its promise rejects with. */
+async function rejection(promise: Promise<unknown> | (() => unknown)): Promise<TrendflowError> {
   try {
-    await promise;
+    await (typeof promise === 'function' ? promise() : promise);
   } catch (error) {
     if (error instanceof TrendflowError) return error;
     throw error;
@@ -91,15 +93,21 @@ function everyDtype(): Record<string, AnyNdArray> {
 }
 
 describe('round trip', () => {
-  it.each([true, false])('keeps every dtype, shape and value (compress=%s)', (compress) => {
+  it.each([true, false])('keeps every dtype, shape and value (compress=%s)', async (compress) => {
     const arrays = everyDtype();
-    const back = decodeNpz(encodeNpz(arrays, { compress }), { preserveFloats: true });
+    const back = await decodeNpz(await encodeNpz(arrays, { compress }), { preserveFloats: true });
     expect([...back.keys()]).toEqual(Object.keys(arrays));
     for (const [key, array] of Object.entries(arrays)) expect(back.get(key), key).toEqual(array);
   });
 
-  it('writes the same bytes for the same arrays (fixed zip timestamps)', () => {
-    expect(encodeNpz(everyDtype(), { compress: true })).toEqual(encodeNpz(everyDtype(), { compress: true }));
+  it('writes the same bytes for the same arrays (fixed zip timestamps)', async () => {
+    const bytes = await encodeNpz(everyDtype(), { compress: true });
+    expect(bytes).toEqual(await encodeNpz(everyDtype(), { compress: true }));
+    // DOS time 00:00, date 1980-01-01, and no extended-timestamp field (it would depend on the time zone)
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    expect([view.getUint16(10, true), view.getUint16(12, true), view.getUint16(28, true)]).toEqual([0, 0x21, 0]);
+    const central = Buffer.from(bytes).indexOf(Buffer.from('PK\x01\x02', 'latin1'));
+    expect([view.getUint16(central + 12, true), view.getUint16(central + 14, true), view.getUint16(central + 30, true)]).toEqual([0, 0x21, 0]);
   });
 
   it('keeps a declared <U width wider than the data', () => {
@@ -185,31 +193,31 @@ describe('.npy header', () => {
 
 describe('.npz errors name the file and key', () => {
   const file = '/data/run/a.npz';
-  const good = encodeNpz({ first: ndarray.float64(new Float64Array(1000)), second: ndarray.float64(new Float64Array(1000)) }, { compress: false });
+  const good = () => encodeNpz({ first: ndarray.float64(new Float64Array(1000)), second: ndarray.float64(new Float64Array(1000)) }, { compress: false });
 
-  it('a cut-off archive is npz_truncated, naming the member it ends in', () => {
-    const error = errorOf(() => decodeNpz(good.subarray(0, 9000), { path: file }));
+  it('a cut-off archive is npz_truncated, naming the member it ends in', async () => {
+    const error = await rejection(decodeNpz((await good()).subarray(0, 9000), { path: file }));
     expect(error.code).toBe('npz_truncated');
     expect(error.details).toMatchObject({ path: file, key: 'second' });
-    expect(errorOf(() => decodeNpz(new Uint8Array(0), { path: file })).code).toBe('npz_truncated');
+    expect((await rejection(decodeNpz(new Uint8Array(0), { path: file }))).code).toBe('npz_truncated');
   });
 
-  it('a file that is not a zip is npz_bad_zip', () => {
-    expect(errorOf(() => decodeNpz(new TextEncoder().encode('just text, no zip here at all'), { path: file })).code).toBe('npz_bad_zip');
-    const npyFile = errorOf(() => decodeNpz(writeNpy(ndarray.uint8([1])), { path: file }));
+  it('a file that is not a zip is npz_bad_zip', async () => {
+    expect((await rejection(decodeNpz(new TextEncoder().encode('just text, no zip here at all'), { path: file }))).code).toBe('npz_bad_zip');
+    const npyFile = await rejection(decodeNpz(writeNpy(ndarray.uint8([1])), { path: file }));
     expect(npyFile).toMatchObject({ code: 'npz_bad_zip', message: expect.stringContaining('.npy file') });
   });
 
-  it('corrupt member data fails the CRC check', () => {
-    const corrupt = good.slice();
+  it('corrupt member data fails the CRC check', async () => {
+    const corrupt = (await good()).slice();
     corrupt[500] = corrupt[500]! ^ 0xff;
-    expect(errorOf(() => decodeNpz(corrupt, { path: file })).details).toMatchObject({ path: file, key: 'first' });
-    expect(errorOf(() => decodeNpz(corrupt, { path: file })).code).toBe('npz_bad_zip');
+    expect((await rejection(decodeNpz(corrupt, { path: file }))).details).toMatchObject({ path: file, key: 'first' });
+    expect((await rejection(decodeNpz(corrupt, { path: file }))).code).toBe('npz_bad_zip');
   });
 
-  it('member-level errors carry the key', () => {
+  it('member-level errors carry the key', async () => {
     const archive = zip({ 'ok.npy': writeNpy(ndarray.uint8([1])), 'bad.npy': new TextEncoder().encode('not numpy') });
-    expect(errorOf(() => decodeNpz(archive, { path: file }))).toMatchObject({ code: 'npy_bad_magic', details: { path: file, key: 'bad' } });
+    expect(await rejection(decodeNpz(archive, { path: file }))).toMatchObject({ code: 'npy_bad_magic', details: { path: file, key: 'bad' } });
   });
 
   const broken: [string, string, Uint8Array][] = [
@@ -218,55 +226,55 @@ describe('.npz errors name the file and key', () => {
     ['npy_unsupported_dtype', 'a complex dtype', npy("{'descr': '<c8', 'fortran_order': False, 'shape': ()}", new Uint8Array(8))],
     ['pickle_malformed', 'a broken pickle', npy("{'descr': '|O', 'fortran_order': False, 'shape': ()}", Uint8Array.of(0x80, 3, 0x4e))],
   ];
-  it.each(broken)('%s for %s inside an archive', (code, _, member) => {
+  it.each(broken)('%s for %s inside an archive', async (code, _, member) => {
     const archive = zip({ 'good.npy': writeNpy(ndarray.uint8([1])), 'broken.npy': member }, 6);
-    expect(errorOf(() => decodeNpz(archive, { path: file }))).toMatchObject({ code, details: { path: file, key: 'broken' } });
+    expect(await rejection(decodeNpz(archive, { path: file }))).toMatchObject({ code, details: { path: file, key: 'broken' } });
   });
 
-  it('skips members that are not .npy, like np.load does for arrays', () => {
+  it('skips members that are not .npy, like np.load does for arrays', async () => {
     const archive = zip({ 'a.npy': writeNpy(ndarray.uint8([1])), 'notes.txt': new TextEncoder().encode('hi') });
-    expect([...decodeNpz(archive).keys()]).toEqual(['a']);
+    expect([...(await decodeNpz(archive)).keys()]).toEqual(['a']);
   });
 });
 
 describe('.npz limits (zip bombs)', () => {
   const file = 'bomb.npz';
 
-  it('refuses a member that inflates beyond maxMemberBytes before inflating it', () => {
+  it('refuses a member that inflates beyond maxMemberBytes before inflating it', async () => {
     const zeros = writeNpy(ndarray.uint8(new Uint8Array(64 * 1024 * 1024)));
     const archive = zip({ 'zeros.npy': zeros }, 6);
     expect(archive.length).toBeLessThan(1024 * 1024);
-    const error = errorOf(() => decodeNpz(archive, { path: file, limits: { maxMemberBytes: 16 * 1024 * 1024 } }));
+    const error = await rejection(decodeNpz(archive, { path: file, limits: { maxMemberBytes: 16 * 1024 * 1024 } }));
     expect(error).toMatchObject({ code: 'npz_too_large', details: { path: file, key: 'zeros' } });
   });
 
-  it('refuses too many members and too many bytes in total', () => {
+  it('refuses too many members and too many bytes in total', async () => {
     const members = Object.fromEntries(Array.from({ length: 5 }, (_, i) => [`m${i}.npy`, writeNpy(ndarray.uint8(new Uint8Array(1000)))]));
     const archive = zip(members);
-    expect(errorOf(() => decodeNpz(archive, { limits: { maxMembers: 4 } })).code).toBe('npz_too_large');
-    expect(errorOf(() => decodeNpz(archive, { limits: { maxTotalBytes: 3000 } }))).toMatchObject({ code: 'npz_too_large', details: { key: 'm2' } });
+    expect((await rejection(decodeNpz(archive, { limits: { maxMembers: 4 } }))).code).toBe('npz_too_large');
+    expect(await rejection(decodeNpz(archive, { limits: { maxTotalBytes: 3000 } }))).toMatchObject({ code: 'npz_too_large', details: { key: 'm2' } });
   });
 
-  it('refuses a directory entry that lies about the size (actual inflation is bounded)', () => {
+  it('refuses a directory entry that lies about the size (actual inflation is bounded)', async () => {
     const data = writeNpy(ndarray.uint8(new Uint8Array(1024 * 1024)));
     const archive = zip({ 'liar.npy': data }, 6);
     const central = Buffer.from(archive.buffer).lastIndexOf(Buffer.from('PK\x01\x02', 'latin1'));
     new DataView(archive.buffer).setUint32(central + 24, 1000, true); // declared uncompressed size
-    expect(errorOf(() => decodeNpz(archive, { path: file }))).toMatchObject({ code: 'npz_too_large', details: { path: file, key: 'liar' } });
+    expect(await rejection(decodeNpz(archive, { path: file }))).toMatchObject({ code: 'npz_too_large', details: { path: file, key: 'liar' } });
   });
 
-  it('refuses a declared ratio deflate cannot reach', () => {
+  it('refuses a declared ratio deflate cannot reach', async () => {
     const archive = zip({ 'x.npy': writeNpy(ndarray.uint8(new Uint8Array(10))) }, 6);
     const central = Buffer.from(archive.buffer).lastIndexOf(Buffer.from('PK\x01\x02', 'latin1'));
     new DataView(archive.buffer).setUint32(central + 24, 1_000_000_000, true);
-    expect(errorOf(() => decodeNpz(archive)).code).toBe('npz_too_large');
+    expect((await rejection(decodeNpz(archive))).code).toBe('npz_too_large');
   });
 
-  it('accepts the highest ratio NumPy produces (all zeros)', () => {
+  it('accepts the highest ratio NumPy produces (all zeros)', async () => {
     const zeros = writeNpy(ndarray.float64(new Float64Array(2_000_000)));
     const raw = deflateRawSync(zeros, { level: 6 });
     expect(zeros.length / raw.length).toBeGreaterThan(1000);
-    expect(decodeNpz(zip({ 'z.npy': zeros }, 6)).get('z')?.shape).toEqual([2_000_000]);
+    expect((await decodeNpz(zip({ 'z.npy': zeros }, 6))).get('z')?.shape).toEqual([2_000_000]);
   });
 });
 
@@ -288,19 +296,22 @@ describe('writer refuses values Python cannot hold', () => {
     ['a shape that does not match', () => ndarray.float32([1, 2, 3], [2, 2])],
     ['an empty key', () => encodeNpz({ '': ndarray.uint8([1]) }, { compress: false })],
   ];
-  it.each(cases)('%s', (_, fn) => expect(errorOf(fn).code).toBe('npz_write_unsupported_value'));
+  it.each(cases)('%s', async (_, fn) => expect((await rejection(fn)).code).toBe('npz_write_unsupported_value'));
 
-  it('names the place in the value', () => {
-    const error = errorOf(() => encodeNpz({ meta: ndarray.objectScalar({ models_used: [{ device: undefined as never }] }) }, { compress: false }));
+  it('names the place in the value', async () => {
+    const error = await rejection(() => encodeNpz({ meta: ndarray.objectScalar({ models_used: [{ device: undefined as never }] }) }, { compress: false }));
     expect(error.message).toContain('["models_used"][0]["device"]');
     expect(error.details.key).toBe('meta');
   });
 });
 
 describe('getters', () => {
-  const npz = decodeNpz(
-    encodeNpz({ meta: ndarray.objectScalar({ producer: 'p' }), x: ndarray.float32([1]), names: ndarray.objectArray(['a', 'b']), u: ndarray.str(['c']) }, { compress: false }),
-  );
+  let npz: NpzContents;
+  beforeAll(async () => {
+    npz = await decodeNpz(
+      await encodeNpz({ meta: ndarray.objectScalar({ producer: 'p' }), x: ndarray.float32([1]), names: ndarray.objectArray(['a', 'b']), u: ndarray.str(['c']) }, { compress: false }),
+    );
+  });
 
   it('return typed arrays, meta and string lists', () => {
     expect(getArray(npz, 'x', 'float32').data).toEqual(new Float32Array([1]));
@@ -309,11 +320,11 @@ describe('getters', () => {
     expect(getStringList(npz, 'u')).toEqual(['c']);
   });
 
-  it('throw artifact_invalid with the key on a missing key or wrong dtype', () => {
+  it('throw artifact_invalid with the key on a missing key or wrong dtype', async () => {
     expect(errorOf(() => getArray(npz, 'y', 'float32', 'f.npz'))).toMatchObject({ code: 'artifact_invalid', details: { path: 'f.npz', key: 'y' } });
     expect(errorOf(() => getArray(npz, 'x', 'float64')).code).toBe('artifact_invalid');
     expect(errorOf(() => getStringList(npz, 'x')).code).toBe('artifact_invalid');
-    const noDict = decodeNpz(encodeNpz({ meta: ndarray.objectScalar([1]) }, { compress: false }));
+    const noDict = await decodeNpz(await encodeNpz({ meta: ndarray.objectScalar([1]) }, { compress: false }));
     expect(errorOf(() => getMeta(noDict)).code).toBe('artifact_invalid');
   });
 });

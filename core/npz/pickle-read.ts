@@ -134,7 +134,8 @@ export function unpickle(bytes: Uint8Array, where: Where, options: UnpickleOptio
   const resolve = (module: string, name: string) => {
     const callable = ALLOWED_GLOBALS.get(`${module} ${name}`);
     if (!callable) {
-      throw npzError('pickle_forbidden_global', `pickle references ${module}.${name}, which is not allowed (only NumPy array reconstruction is)`, where);
+      const why = `pickle references ${module}.${name}, which is not allowed (only NumPy array reconstruction is)`;
+      throw npzError('pickle_forbidden_global', why, where);
     }
     return new Global(callable);
   };
@@ -175,7 +176,9 @@ export function unpickle(bytes: Uint8Array, where: Where, options: UnpickleOptio
       }
       case 'encode': {
         const [value, encoding] = args;
-        if (typeof value !== 'string' || (encoding !== 'latin1' && encoding !== 'latin-1')) throw malformed('_codecs.encode other than (str, "latin1")');
+        if (typeof value !== 'string' || (encoding !== 'latin1' && encoding !== 'latin-1')) {
+          throw malformed('_codecs.encode other than (str, "latin1")');
+        }
         spend(value.length);
         const out = new Uint8Array(value.length);
         for (let i = 0; i < value.length; i++) {
@@ -404,7 +407,9 @@ export function unpickle(bytes: Uint8Array, where: Where, options: UnpickleOptio
         // REDUCE
         const args = pop();
         const callable = pop();
-        if (!(callable instanceof Global) || !(args instanceof PyTuple)) throw malformed(`REDUCE at offset ${opAt} without an allowed callable and an argument tuple`);
+        if (!(callable instanceof Global) || !(args instanceof PyTuple)) {
+          throw malformed(`REDUCE at offset ${opAt} without an allowed callable and an argument tuple`);
+        }
         stack.push(call(callable.callable, args.items));
         break;
       }

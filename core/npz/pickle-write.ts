@@ -127,7 +127,8 @@ export function pickleObjectArray(array: AnyNdArray, where: Where): Uint8Array {
     const code = dtypeCode(array.dtype, strWidth);
     const byteOrder = array.dtype === 'object' || code.endsWith('1') ? '|' : '<';
     const [elsize, alignment, flags] = array.dtype === 'str' ? [4 * strWidth, 4, 8] : array.dtype === 'object' ? [-1, -1, 63] : [-1, -1, 0];
-    tuple([() => int(3), () => str(byteOrder), () => out.byte(0x4e), () => out.byte(0x4e), () => out.byte(0x4e), () => int(elsize), () => int(alignment), () => int(flags)]);
+    const none = () => out.byte(0x4e);
+    tuple([() => int(3), () => str(byteOrder), none, none, none, () => int(elsize), () => int(alignment), () => int(flags)]);
     out.byte(0x62); // BUILD
   };
 
@@ -209,7 +210,8 @@ export function pickleObjectArray(array: AnyNdArray, where: Where): Uint8Array {
     else {
       const prototype: unknown = Object.getPrototypeOf(value);
       if (prototype !== Object.prototype && prototype !== null) {
-        throw bad(`${(value as object).constructor?.name ?? 'this object'} has no Python equivalent (use plain objects, arrays, Map, PyTuple, PyBytes, PyFloat, NdArray)`);
+        const name = (value as object).constructor?.name ?? 'this object';
+        throw bad(`${name} has no Python equivalent (use plain objects, arrays, Map, PyTuple, PyBytes, PyFloat, NdArray)`);
       }
       const entries = Object.entries(value);
       out.byte(0x7d); // EMPTY_DICT
@@ -228,7 +230,8 @@ export function pickleObjectArray(array: AnyNdArray, where: Where): Uint8Array {
   };
 
   const checkHashable = (key: PyValue) => {
-    const unhashable = Array.isArray(key) || key instanceof Map || isNdArray(key) || (typeof key === 'object' && key !== null && Object.getPrototypeOf(key) === Object.prototype);
+    const plainObject = typeof key === 'object' && key !== null && Object.getPrototypeOf(key) === Object.prototype;
+    const unhashable = Array.isArray(key) || key instanceof Map || isNdArray(key) || plainObject;
     if (unhashable) throw bad('a dict key must be hashable in Python (None, bool, int, float, str, bytes or a tuple of those)');
     if (key instanceof PyTuple) key.items.forEach(checkHashable);
   };

@@ -1,140 +1,36 @@
 /**
- * The zip container of `.npz`.
+ * The zip container of `.npz`, on yauzl (reading) and yazl (writing) by Josh Wolfe: both handle zip64 and use
+ * node:zlib. yauzl reads the central directory (from a buffer, or from a file piece by piece), decodes member
+ * names (UTF-8 when flagged, else CP437) and stops a member that inflates to more or fewer bytes than its
+ * directory entry declares (`validateEntrySizes`). yazl writes stored and deflated members and switches to zip64
+ * by itself when an archive needs it (members ≥ 4 GiB, offsets past 4 GiB, 65535+ members).
  *
- * Reading parses the central directory itself (with zip64) so every limit is checked on the declared sizes
- * before anything is inflated, errors can name the member, a truncated file is told apart from a corrupt one,
- * and CRC-32 is verified as Python's zipfile does. Inflating uses node:zlib, whose `maxOutputLength` also stops a
- * member whose directory entry lies about its size.
- *
- * Writing is also done here, with node:zlib rather than fflate: 100 MB of float32 deflate in 5 s instead of
- * fflate's 14 s, which matters for batch runs.
+ * What remains here is what neither library does:
+ * - the limits (member count, declared sizes, declared ratio), checked on the directory before any inflation;
+ * - CRC-32 (yauzl does not verify it; Python's zipfile does), with node:zlib's crc32;
+ * - telling a cut-off archive from a file that is not a zip, and naming the member the cut falls in: yauzl only
+ *   says that the end-of-central-directory record is missing, so `missingDirectory` walks the local headers;
+ * - turning yauzl's plain `Error`s (it has no error codes, so they are told apart by message) into coded
+ *   TrendflowErrors that name the file and the member.
  */
-import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { Buffer, isUtf8 } from 'node:buffer';
+import { type FileHandle, open } from 'node:fs/promises';
+import { PassThrough, Readable } from 'node:stream';
+import { crc32 } from 'node:zlib';
+import yauzl, { type Entry, type ZipFile } from 'yauzl';
+import yazl from 'yazl';
+import { TrendflowError } from '../contracts/errors.js';
 import type { ReadLimits } from './types.js';
 import { npzError, type Where } from './where.js';
 
+/** An archive in memory, or the path of a file that yauzl reads piece by piece (never whole). */
+export type ZipSource = Uint8Array | string;
+
 export interface ZipMember {
   name: string;
-  /** 0 stored, 8 deflated. */
-  method: number;
-  crc32: number;
-  compressedSize: number;
-  size: number;
-  localHeaderOffset: number;
-}
-
-const EOCD = 0x06054b50;
-const ZIP64_EOCD = 0x06064b50;
-const ZIP64_LOCATOR = 0x07064b50;
-const CENTRAL = 0x02014b50;
-const LOCAL = 0x04034b50;
-
-/** The upper half of code page 437, which zip names use unless flagged UTF-8 (what Python's zipfile decodes). */
-const CP437_HIGH =
-  'ÇüéâäàåçêëèïîìÄÅÉæÆôöòûùÿÖÜ¢£¥₧ƒáíóúñÑªº¿⌐¬½¼¡«»░▒▓│┤╡╢╖╕╣║╗╝╜╛┐└┴┬├─┼╞╟╚╔╩╦╠═╬╧╨╤╥╙╘╒╓╫╪┘┌█▄▌▐▀αßΓπΣσµτΦΘΩδ∞φε∩≡±≥≤⌠⌡÷≈°∙·√ⁿ²■\u00a0';
-
-function decodeName(bytes: Uint8Array, utf8Flag: boolean, where: Where): string {
-  if (!utf8Flag) return Array.from(bytes, (b) => (b < 0x80 ? String.fromCharCode(b) : CP437_HIGH[b - 0x80]!)).join('');
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch (cause) {
-    throw npzError('npz_bad_zip', 'a member name flagged UTF-8 is not valid UTF-8', where, cause);
-  }
-}
-
-function reader(bytes: Uint8Array) {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  return {
-    u16: (at: number) => view.getUint16(at, true),
-    u32: (at: number) => view.getUint32(at, true),
-    // zip64 sizes beyond 2^53 cannot be honest here; Number keeps them huge so the limits refuse them
-    u64: (at: number) => Number(view.getBigUint64(at, true)),
-    has: (at: number, length: number) => at >= 0 && at + length <= bytes.length,
-  };
-}
-
-/** Reads the central directory and checks member count and declared sizes against the limits. */
-export function listMembers(bytes: Uint8Array, limits: ReadLimits, where: Where): ZipMember[] {
-  const { u16, u32, u64, has } = reader(bytes);
-  const badZip = (why: string, key?: string) => npzError('npz_bad_zip', why, key === undefined ? where : { ...where, key });
-  let eocd = -1;
-  for (let at = bytes.length - 22; at >= Math.max(0, bytes.length - 22 - 0xffff); at--) {
-    if (u32(at) === EOCD) {
-      eocd = at;
-      break;
-    }
-  }
-  if (eocd < 0) throw missingDirectory(bytes, where);
-  let count = u16(eocd + 10);
-  let directorySize = u32(eocd + 12);
-  let directoryOffset = u32(eocd + 16);
-  if (has(eocd - 20, 20) && u32(eocd - 20) === ZIP64_LOCATOR) {
-    const record = u64(eocd - 20 + 8);
-    if (!has(record, 56) || u32(record) !== ZIP64_EOCD) throw badZip('broken zip64 end-of-directory record');
-    count = u64(record + 32);
-    directorySize = u64(record + 40);
-    directoryOffset = u64(record + 48);
-  }
-  if (count > limits.maxMembers) {
-    throw npzError('npz_too_large', `archive has ${count} members, the limit is ${limits.maxMembers}`, where);
-  }
-  if (!has(directoryOffset, directorySize)) throw badZip('central directory lies outside the file');
-
-  const members: ZipMember[] = [];
-  let total = 0;
-  let at = directoryOffset;
-  for (let i = 0; i < count; i++) {
-    if (!has(at, 46) || u32(at) !== CENTRAL) throw badZip(`central directory entry ${i} is damaged`);
-    const flags = u16(at + 8);
-    const nameLength = u16(at + 28);
-    const extraLength = u16(at + 30);
-    const commentLength = u16(at + 32);
-    if (!has(at + 46, nameLength + extraLength + commentLength)) throw badZip(`central directory entry ${i} is damaged`);
-    const name = decodeName(bytes.subarray(at + 46, at + 46 + nameLength), (flags & 0x800) !== 0, where);
-    const key = memberKey(name);
-    let size = u32(at + 24);
-    let compressedSize = u32(at + 20);
-    let localHeaderOffset = u32(at + 42);
-    // zip64 extra field: only the fields whose 32-bit slot is 0xffffffff are present, in this order
-    for (let extra = at + 46 + nameLength; extra + 4 <= at + 46 + nameLength + extraLength; ) {
-      const id = u16(extra);
-      const length = u16(extra + 2);
-      if (id === 0x0001) {
-        let field = extra + 4;
-        const next = () => {
-          if (field + 8 > extra + 4 + length) throw badZip('zip64 extra field is too short', key);
-          const value = u64(field);
-          field += 8;
-          return value;
-        };
-        if (size === 0xffffffff) size = next();
-        if (compressedSize === 0xffffffff) compressedSize = next();
-        if (localHeaderOffset === 0xffffffff) localHeaderOffset = next();
-      }
-      extra += 4 + length;
-    }
-    const method = u16(at + 10);
-    if (flags & 0x1) throw badZip('encrypted members are not supported', key);
-    if (method !== 0 && method !== 8) throw badZip(`compression method ${method} is not supported (stored and deflated are)`, key);
-    if (method === 0 && size !== compressedSize) throw badZip('stored member with differing sizes', key);
-    if (size > limits.maxMemberBytes) {
-      throw npzError('npz_too_large', `member is ${size} bytes uncompressed, the limit is ${limits.maxMemberBytes}`, { ...where, key });
-    }
-    if (method === 8 && size > 0 && size / Math.max(compressedSize, 1) > limits.maxCompressionRatio) {
-      throw npzError(
-        'npz_too_large',
-        `member claims ${size} bytes from ${compressedSize} compressed (ratio above ${limits.maxCompressionRatio})`,
-        { ...where, key },
-      );
-    }
-    total += size;
-    if (total > limits.maxTotalBytes) {
-      throw npzError('npz_too_large', `members add up to more than ${limits.maxTotalBytes} bytes uncompressed`, { ...where, key });
-    }
-    members.push({ name, method, crc32: u32(at + 16), compressedSize, size, localHeaderOffset });
-    at += 46 + nameLength + extraLength + commentLength;
-  }
-  return members;
+  /** np.load's key: the name without `.npy`. */
+  key: string;
+  entry: Entry;
 }
 
 /** np.load's key for a member: the name without `.npy`. */
@@ -142,165 +38,268 @@ export function memberKey(name: string): string {
   return name.endsWith('.npy') ? name.slice(0, -4) : name;
 }
 
-/** No end-of-directory record: a cut-off zip (say which member it ends in) or not a zip at all. */
-function missingDirectory(bytes: Uint8Array, where: Where) {
-  const { u16, u32, u64, has } = reader(bytes);
-  if (bytes.length === 0) return npzError('npz_truncated', 'file is empty', where);
-  if (!has(0, 4) || u32(0) !== LOCAL) {
-    const npy = bytes[0] === 0x93 && String.fromCharCode(...bytes.subarray(1, 6)) === 'NUMPY';
-    return npzError('npz_bad_zip', npy ? 'this is a .npy file, not an .npz archive' : 'not a zip archive', where);
-  }
-  // walk the local headers to find the member the file ends in
-  let at = 0;
-  let last: string | undefined;
-  while (has(at, 30) && u32(at) === LOCAL) {
-    const nameLength = u16(at + 26);
-    const extraLength = u16(at + 28);
-    if (!has(at + 30, nameLength)) break;
-    last = memberKey(decodeName(bytes.subarray(at + 30, at + 30 + nameLength), (u16(at + 6) & 0x800) !== 0, where));
-    let compressedSize = u32(at + 18);
-    if (compressedSize === 0xffffffff && has(at + 30 + nameLength, extraLength) && extraLength >= 20 && u16(at + 30 + nameLength) === 1) {
-      compressedSize = u64(at + 30 + nameLength + 12);
-    }
-    // sizes after the data (flag bit 3) cannot be skipped over
-    if (u16(at + 6) & 0x8) break;
-    at += 30 + nameLength + extraLength + compressedSize;
-  }
-  return npzError('npz_truncated', 'zip archive is cut off (no end-of-central-directory record)', last === undefined ? where : { ...where, key: last });
-}
+const OPEN_OPTIONS: yauzl.Options = {
+  lazyEntries: true,
+  autoClose: false, // members are read after the whole directory has been checked; we close it ourselves
+  // names are decoded below with yauzl's own decoder but without its path checks (no "..", no leading "/"):
+  // they are dictionary keys here, never paths to extract to, and np.load accepts any name
+  decodeStrings: false,
+  validateEntrySizes: true,
+};
 
-/** The uncompressed bytes of one member, with its size and CRC-32 checked. */
-export function readMember(bytes: Uint8Array, member: ZipMember, where: Where): Uint8Array {
-  const { u16, u32, has } = reader(bytes);
-  const at = member.localHeaderOffset;
-  if (!has(at, 30) || u32(at) !== LOCAL) throw npzError('npz_bad_zip', 'local header of the member is missing', where);
-  const nameLength = u16(at + 26);
-  const start = at + 30 + nameLength + u16(at + 28);
-  if (!has(start, member.compressedSize)) throw npzError('npz_truncated', 'member data runs past the end of the file', where);
-  const raw = bytes.subarray(start, start + member.compressedSize);
-  let data: Uint8Array;
-  if (member.method === 0) data = raw;
-  else {
+/** Opens an archive; a missing end-of-central-directory record becomes npz_truncated or npz_bad_zip. */
+export async function openZip(source: ZipSource, where: Where): Promise<ZipFile> {
+  if (typeof source !== 'string') {
+    const bytes = Buffer.from(source.buffer, source.byteOffset, source.byteLength);
     try {
-      data = inflateRawSync(raw, {
-        maxOutputLength: Math.max(1, member.size),
-        // grow in bounded steps: a lying size must not make us allocate it up front
-        chunkSize: Math.min(Math.max(member.size, 64), 4 * 1024 * 1024),
-      });
-    } catch (cause) {
-      const code = (cause as { code?: string }).code;
-      if (code === 'ERR_BUFFER_TOO_LARGE') {
-        throw npzError('npz_too_large', `member inflates beyond the ${member.size} bytes its directory entry declares`, where, cause);
-      }
-      if (code === 'Z_BUF_ERROR') throw npzError('npz_truncated', 'compressed data of the member ends early', where, cause);
-      throw npzError('npz_bad_zip', `member does not inflate: ${(cause as Error).message}`, where, cause);
+      return listenForErrors(await yauzl.fromBufferPromise(bytes, OPEN_OPTIONS));
+    } catch (error) {
+      throw await openError(error, (at, length) => Promise.resolve(bytes.subarray(at, at + length)), bytes.length, where);
     }
   }
-  if (data.length !== member.size) {
-    throw npzError('npz_bad_zip', `member has ${data.length} bytes, its directory entry declares ${member.size}`, where);
+  const handle = await open(source, 'r');
+  try {
+    const { size } = await handle.stat();
+    try {
+      // the reader owns the handle from here: zip.close() closes it
+      return listenForErrors(await yauzl.fromRandomAccessReaderPromise(new FileReader(handle), size, OPEN_OPTIONS));
+    } catch (error) {
+      throw await openError(error, (at, length) => readAt(handle, at, length), size, where);
+    }
+  } catch (error) {
+    await handle.close();
+    throw error;
   }
-  if (crc32(data) !== member.crc32) throw npzError('npz_bad_zip', 'member fails its CRC-32 check (corrupt data)', where);
-  return data;
 }
 
-let crcTable: Uint32Array | undefined;
+// errors reach us through eachEntry() and the read streams; this keeps a late one (closing the file) harmless
+function listenForErrors(zip: ZipFile): ZipFile {
+  zip.on('error', () => undefined);
+  return zip;
+}
 
-function crc32(data: Uint8Array): number {
-  if (!crcTable) {
-    crcTable = new Uint32Array(256);
-    for (let n = 0; n < 256; n++) {
-      let c = n;
-      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-      crcTable[n] = c >>> 0;
-    }
-  }
-  let crc = 0xffffffff;
-  for (let i = 0; i < data.length; i++) crc = crcTable[(crc ^ data[i]!) & 0xff]! ^ (crc >>> 8);
-  return (crc ^ 0xffffffff) >>> 0;
+async function openError(error: unknown, read: ReadAt, size: number, where: Where): Promise<unknown> {
+  if (/^End of central directory record signature not found/.test((error as Error).message)) return missingDirectory(read, size, where);
+  return zipError(error, where);
+}
+
+type ReadAt = (at: number, length: number) => Promise<Uint8Array>;
+
+const FILE_PIECE = 1024 * 1024;
+
+async function readAt(handle: FileHandle, at: number, length: number): Promise<Uint8Array> {
+  const { buffer, bytesRead } = await handle.read(Buffer.alloc(length), 0, length, at);
+  return buffer.subarray(0, bytesRead);
 }
 
 /**
- * Zips `.npy` members: stored like np.savez, or deflated at zlib's default level 6 like np.savez_compressed.
- * Returns the archive as chunks (local header, data, …, central directory) so a file writer need not join them.
- * Every member gets the same timestamp (1980-01-01 00:00, the DOS epoch): the same arrays always give the same
- * bytes, so artifact digests are stable.
+ * A file for yauzl, read piece by piece through one handle. yauzl's own file reader (yauzl.open) reads member
+ * data in 16 KiB pieces, one at a time, which makes a 100 MB member take twice as long; this one streams 1 MiB
+ * pieces and reads the small directory records with plain positioned reads.
  */
-export function zipChunks(members: readonly [name: string, data: Uint8Array][], compress: boolean): Uint8Array[] {
-  const chunks: Uint8Array[] = [];
-  const central: Uint8Array[] = [];
-  let offset = 0;
-  for (const [name, data] of members) {
-    const nameBytes = new TextEncoder().encode(name);
-    const stored = compress ? deflateRawSync(data, { level: 6 }) : data;
-    const fields = {
-      flags: nameBytes.length === name.length ? 0 : 0x800, // UTF-8 names are flagged, as Python's zipfile does
-      method: compress ? 8 : 0,
-      crc: crc32(data),
-      compressedSize: stored.length,
-      size: data.length,
-    };
-    const local = header(30, 26, nameBytes);
-    local.view.setUint32(0, LOCAL, true);
-    writeCommon(local.view, 4, fields);
-    chunks.push(local.bytes, stored);
-
-    const entry = header(46, 28, nameBytes);
-    entry.view.setUint32(0, CENTRAL, true);
-    entry.view.setUint16(4, 0x0314, true); // made by: version 2.0, Unix
-    writeCommon(entry.view, 6, fields);
-    entry.view.setUint32(38, 0o100644 * 0x10000, true); // a regular rw-r--r-- file
-    entry.view.setUint32(42, offset, true);
-    central.push(entry.bytes);
-    offset += local.bytes.length + stored.length;
+class FileReader extends yauzl.RandomAccessReader {
+  constructor(private readonly handle: FileHandle) {
+    super();
   }
-  const directorySize = central.reduce((sum, entry) => sum + entry.length, 0);
-  // plain zip: 16-bit member count and 32-bit offsets (NumPy never needs more from us)
-  if (members.length > 0xffff || offset + directorySize > 0xffffffff) {
-    throw npzError('npz_too_large', 'archives over 4 GiB or 65535 members cannot be written', {});
+
+  override _readStreamForRange(start: number, end: number): Readable {
+    // not handle.createReadStream(): destroying that stream (yauzl does, once a member is read) closes the handle
+    const handle = this.handle;
+    async function* pieces() {
+      for (let at = start; at < end; ) {
+        const length = Math.min(FILE_PIECE, end - at);
+        const { buffer, bytesRead } = await handle.read(Buffer.allocUnsafe(length), 0, length, at);
+        if (bytesRead === 0) return; // the file got shorter: yauzl reports the missing bytes
+        yield buffer.subarray(0, bytesRead);
+        at += bytesRead;
+      }
+    }
+    return Readable.from(pieces(), { objectMode: false });
   }
-  const end = new DataView(new ArrayBuffer(22));
-  end.setUint32(0, EOCD, true);
-  end.setUint16(8, members.length, true);
-  end.setUint16(10, members.length, true);
-  end.setUint32(12, directorySize, true);
-  end.setUint32(16, offset, true);
-  return [...chunks, ...central, new Uint8Array(end.buffer)];
+
+  override read(buffer: Buffer, offset: number, length: number, position: number, callback: (error: Error | null, bytesRead?: number) => void): void {
+    this.handle.read(buffer, offset, length, position).then(
+      ({ bytesRead }) => callback(null, bytesRead),
+      (error: Error) => callback(error),
+    );
+  }
+
+  override close(callback: (error: Error | null) => void): void {
+    this.handle.close().then(() => callback(null), callback);
+  }
 }
 
-interface EntryFields {
-  flags: number;
-  method: number;
-  crc: number;
-  compressedSize: number;
-  size: number;
+/** Reads the central directory and checks member count and declared sizes against the limits. */
+export async function listMembers(zip: ZipFile, limits: ReadLimits, where: Where): Promise<ZipMember[]> {
+  if (zip.entryCount > limits.maxMembers) {
+    throw npzError('npz_too_large', `archive has ${zip.entryCount} members, the limit is ${limits.maxMembers}`, where);
+  }
+  const members: ZipMember[] = [];
+  let total = 0;
+  try {
+    for await (const entry of zip.eachEntry()) {
+      const utf8 = (entry.generalPurposeBitFlag & 0x800) !== 0;
+      // yauzl would put U+FFFD in; Python's zipfile refuses such a name, and so do we
+      if (utf8 && !isUtf8(entry.fileNameRaw)) throw npzError('npz_bad_zip', 'a member name flagged UTF-8 is not valid UTF-8', where);
+      const name = yauzl.getFileNameLowLevel(entry.generalPurposeBitFlag, entry.fileNameRaw, entry.extraFields, true);
+      const at = { ...where, key: memberKey(name) };
+      if (entry.isEncrypted()) throw npzError('npz_bad_zip', 'encrypted members are not supported', at);
+      if (!entry.canDecodeFileData()) {
+        throw npzError('npz_bad_zip', `compression method ${entry.compressionMethod} is not supported (stored and deflated are)`, at);
+      }
+      const size = entry.uncompressedSize;
+      if (size > limits.maxMemberBytes) {
+        throw npzError('npz_too_large', `member is ${size} bytes uncompressed, the limit is ${limits.maxMemberBytes}`, at);
+      }
+      if (entry.compressionMethod === 8 && size > 0 && size / Math.max(entry.compressedSize, 1) > limits.maxCompressionRatio) {
+        throw npzError(
+          'npz_too_large',
+          `member claims ${size} bytes from ${entry.compressedSize} compressed (ratio above ${limits.maxCompressionRatio})`,
+          at,
+        );
+      }
+      total += size;
+      if (total > limits.maxTotalBytes) {
+        throw npzError('npz_too_large', `members add up to more than ${limits.maxTotalBytes} bytes uncompressed`, at);
+      }
+      members.push({ name, key: at.key, entry });
+    }
+  } catch (error) {
+    // a stored entry whose two sizes differ is refused by yauzl before it hands the entry (and its name) out
+    throw zipError(error, members.length > 0 ? { ...where, after: members[members.length - 1]!.key } : where);
+  }
+  return members;
 }
 
-function header(fixed: number, nameLengthAt: number, name: Uint8Array) {
-  const bytes = new Uint8Array(fixed + name.length);
-  bytes.set(name, fixed);
-  const view = new DataView(bytes.buffer);
-  view.setUint16(nameLengthAt, name.length, true);
-  return { bytes, view };
+/** The uncompressed bytes of one member; yauzl checks the size while inflating, the CRC-32 is checked here. */
+export async function readMember(zip: ZipFile, member: ZipMember, where: Where): Promise<Uint8Array> {
+  const chunks: Buffer[] = [];
+  let crc = 0;
+  try {
+    const stream = await zip.openReadStreamPromise(member.entry);
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      crc = crc32(chunk, crc);
+      chunks.push(chunk);
+    }
+  } catch (error) {
+    throw zipError(error, where, member.entry.uncompressedSize);
+  }
+  if (crc !== member.entry.crc32) throw npzError('npz_bad_zip', 'member fails its CRC-32 check (corrupt data)', where);
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
 }
 
-/** The fields local and central headers share, from "version needed" to the sizes. */
-function writeCommon(view: DataView, at: number, fields: EntryFields): void {
-  view.setUint16(at, 20, true); // version needed: 2.0 (deflate)
-  view.setUint16(at + 2, fields.flags, true);
-  view.setUint16(at + 4, fields.method, true);
-  view.setUint16(at + 6, 0, true); // time 00:00:00
-  view.setUint16(at + 8, (1 << 5) | 1, true); // date 1980-01-01
-  view.setUint32(at + 10, fields.crc, true);
-  view.setUint32(at + 14, fields.compressedSize, true);
-  view.setUint32(at + 18, fields.size, true);
+/**
+ * yauzl's errors as coded errors. File-system errors (they have a syscall) pass through for the caller's
+ * npz_not_found / store_io_failed mapping.
+ */
+function zipError(error: unknown, where: Where & { after?: string }, declaredSize?: number): unknown {
+  if (error instanceof TrendflowError || typeof (error as NodeJS.ErrnoException).syscall === 'string') return error;
+  const { after, ...at } = where;
+  const message = (error as Error).message;
+  const zlibCode = (error as { code?: string }).code;
+  if (zlibCode === 'Z_BUF_ERROR') return npzError('npz_truncated', 'compressed data of the member ends early', at, error);
+  if (zlibCode?.startsWith('Z_')) return npzError('npz_bad_zip', `member does not inflate: ${message}`, at, error);
+  if (message.startsWith('too many bytes in the stream')) {
+    return npzError('npz_too_large', `member inflates beyond the ${declaredSize} bytes its directory entry declares`, at, error);
+  }
+  if (message.startsWith('not enough bytes in the stream')) {
+    return npzError('npz_bad_zip', `member inflates to fewer than the ${declaredSize} bytes its directory entry declares`, at, error);
+  }
+  if (message.startsWith('file data overflows file bounds')) {
+    return npzError('npz_truncated', 'member data runs past the end of the file', at, error);
+  }
+  const place = after === undefined ? '' : ` (in the directory entry after "${after}")`;
+  return npzError('npz_bad_zip', `damaged zip archive: ${message}${place}`, at, error);
 }
 
-export function concatChunks(chunks: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((sum, chunk) => sum + chunk.length, 0));
+const LOCAL = 0x04034b50;
+
+/**
+ * No end-of-central-directory record: a cut-off zip (say which member it ends in), a `.npy`, or not a zip at all.
+ * Walks the local headers from the start, reading only headers, never member data.
+ */
+async function missingDirectory(read: ReadAt, size: number, where: Where): Promise<TrendflowError> {
+  if (size === 0) return npzError('npz_truncated', 'file is empty', where);
+  const u16 = (bytes: Uint8Array, at: number) => bytes[at]! | (bytes[at + 1]! << 8);
+  const u32 = (bytes: Uint8Array, at: number) => (u16(bytes, at) | (u16(bytes, at + 2) << 16)) >>> 0;
+  const head = await read(0, 6);
+  if (head.length < 4 || u32(head, 0) !== LOCAL) {
+    const npy = head[0] === 0x93 && Buffer.from(head.subarray(1, 6)).toString('latin1') === 'NUMPY';
+    return npzError('npz_bad_zip', npy ? 'this is a .npy file, not an .npz archive' : 'not a zip archive', where);
+  }
   let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.length;
+  let last: string | undefined;
+  for (;;) {
+    const header = await read(at, 30);
+    if (header.length < 30 || u32(header, 0) !== LOCAL) break;
+    const flags = u16(header, 6);
+    const nameLength = u16(header, 26);
+    const extraLength = u16(header, 28);
+    const rest = Buffer.from(await read(at + 30, nameLength + extraLength));
+    if (rest.length < nameLength) break;
+    last = memberKey(yauzl.getFileNameLowLevel(flags, rest.subarray(0, nameLength), [], true));
+    let compressedSize = u32(header, 18);
+    if (compressedSize === 0xffffffff) {
+      // zip64: a local header's zip64 field holds both sizes, uncompressed first
+      const zip64 = safeExtraFields(rest.subarray(nameLength)).find((field) => field.id === 0x0001);
+      if (!zip64 || zip64.data.length < 16) break;
+      compressedSize = Number(zip64.data.readBigUInt64LE(8));
+    }
+    // sizes written after the data (flag bit 3) cannot be skipped over
+    if (flags & 0x8) break;
+    at += 30 + nameLength + extraLength + compressedSize;
   }
+  const message = 'zip archive is cut off (no end-of-central-directory record)';
+  return npzError('npz_truncated', message, last === undefined ? where : { ...where, key: last });
+}
+
+function safeExtraFields(bytes: Buffer): { id: number; data: Buffer }[] {
+  try {
+    return yauzl.parseExtraFields(bytes);
+  } catch {
+    return [];
+  }
+}
+
+/** yazl's addBuffer takes at most 1 GiB; larger members are streamed in with their size given. */
+const MAX_ADD_BUFFER = 0x3fffffff;
+const STREAM_SLICE = 16 * 1024 * 1024;
+/** The DOS epoch, 1980-01-01 00:00 local time, which yazl encodes as DOS date 1980-01-01 and time 00:00. */
+const DOS_EPOCH = new Date(1980, 0, 1);
+
+/**
+ * Zips `.npy` members: stored like np.savez, or deflated at zlib's default level 6 like np.savez_compressed.
+ * Returns yazl's output stream, so a file writer can write the archive as it is produced. Every member gets the
+ * same DOS timestamp (1980-01-01 00:00) and no extended-timestamp field, so the same arrays always give the same
+ * bytes and artifact digests are stable. Names must be acceptable to yazl (no leading `/`, no `..` part, no
+ * drive letter): anything else is npz_write_unsupported_value.
+ */
+export function zipStream(members: readonly [name: string, data: Uint8Array][], compress: boolean): Readable {
+  const zip = new yazl.ZipFile();
+  // yazl writes each member's data into its output in one piece. Read through an object-mode stream, every
+  // chunk stays a chunk; a byte stream's read() would first join all it holds, copying the whole archive.
+  const out = new PassThrough({ readableObjectMode: true });
+  (zip.outputStream as Readable).pipe(out);
+  zip.on('error', (error: Error) => out.destroy(error));
+  const options = { compressionLevel: compress ? 6 : 0, mtime: DOS_EPOCH, forceDosTimestamp: true, mode: 0o100644 };
+  for (const [name, data] of members) {
+    const buffer = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    try {
+      if (buffer.length <= MAX_ADD_BUFFER) zip.addBuffer(buffer, name, options);
+      else zip.addReadStreamLazy(name, { ...options, size: buffer.length }, (callback) => callback(null, sliced(buffer)));
+    } catch (error) {
+      throw npzError('npz_write_unsupported_value', `cannot be a zip member name: ${(error as Error).message}`, { key: memberKey(name) }, error);
+    }
+  }
+  zip.end();
   return out;
+}
+
+function sliced(buffer: Buffer): Readable {
+  return Readable.from(
+    (function* () {
+      for (let at = 0; at < buffer.length; at += STREAM_SLICE) yield buffer.subarray(at, at + STREAM_SLICE);
+    })(),
+    { objectMode: false },
+  );
 }

@@ -1,5 +1,6 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { useTempDirs } from '../../test/helpers/tmp.js';
 import { removeAtomicLeftovers, writeFileAtomic } from './atomic.js';
@@ -38,6 +39,49 @@ describe('writeFileAtomic', () => {
   it('fails with store_io_failed when the folder does not exist', async () => {
     const target = path.join(await tmp(), 'missing', 'file.json');
     await expect(writeFileAtomic(target, 'x')).rejects.toMatchObject({ code: 'store_io_failed' });
+  });
+
+  it('streams chunks from an iterable, an async iterable or a Readable without joining them first', async () => {
+    const dir = await tmp();
+    const target = path.join(dir, 'chunks.bin');
+    const chunk = (i: number) => new Uint8Array(64 * 1024).fill(i);
+    const expected = Buffer.concat(Array.from({ length: 40 }, (_, i) => chunk(i)));
+    async function* generate() {
+      for (let i = 0; i < 40; i++) yield chunk(i);
+    }
+    const sources = [Array.from({ length: 40 }, (_, i) => chunk(i)), generate(), Readable.from(generate())];
+    for (const source of sources) {
+      await writeFileAtomic(target, source);
+      expect((await fs.readFile(target)).equals(expected)).toBe(true);
+    }
+    expect(await fs.readdir(dir)).toEqual(['chunks.bin']);
+  });
+
+  it('keeps the old content and removes the temp file when a chunk source fails midway', async () => {
+    const dir = await tmp();
+    const target = path.join(dir, 'data.npz');
+    await writeFileAtomic(target, 'old');
+    async function* failing() {
+      yield new Uint8Array(1000);
+      throw new Error('source broke');
+    }
+    const broken = Readable.from(failing());
+    for (const source of [failing(), broken]) {
+      await expect(writeFileAtomic(target, source)).rejects.toMatchObject({
+        code: 'store_io_failed',
+        message: expect.stringContaining('source broke'),
+        details: { path: target },
+      });
+      expect(await fs.readFile(target, 'utf8')).toBe('old');
+      expect(await fs.readdir(dir)).toEqual(['data.npz']);
+    }
+  });
+
+  it('does not crash on a stream that errors before it is read', async () => {
+    const target = path.join(await tmp(), 'early.bin');
+    const stream = new Readable({ read() {} });
+    stream.destroy(new Error('early failure'));
+    await expect(writeFileAtomic(target, stream)).rejects.toMatchObject({ code: 'store_io_failed', message: expect.stringContaining('early failure') });
   });
 
   it('ends with one complete version when writes race', async () => {

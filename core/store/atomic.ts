@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { TrendflowError } from '../contracts/errors.js';
 
 /*
@@ -16,23 +17,36 @@ function tempPrefix(target: string): string {
 }
 
 /**
+ * What `writeFileAtomic` writes: a string (UTF-8), bytes, or chunks — an iterable, an async iterable or a
+ * Readable — which are written one after the other as they come, so a large file is never joined in memory.
+ */
+export type AtomicData = string | Uint8Array | Iterable<Uint8Array> | AsyncIterable<Uint8Array> | Readable;
+
+/**
  * Replaces `target` with `data` so that a reader, or the file after a crash at any moment, sees either the old
  * content or the new content, never a mix: write a unique temp file, fsync it, rename it over the target, then
- * fsync the folder so the rename itself survives a power loss. The temp file is removed when any step fails.
+ * fsync the folder so the rename itself survives a power loss. The temp file is removed when any step fails,
+ * including a chunk source that throws or a stream that errors (the target then keeps its old content).
  */
-export async function writeFileAtomic(target: string, data: string | Uint8Array): Promise<void> {
+export async function writeFileAtomic(target: string, data: AtomicData): Promise<void> {
   const dir = path.dirname(target);
   const temp = path.join(dir, `${tempPrefix(target)}${process.pid}.${randomBytes(6).toString('hex')}${TEMP_SUFFIX}`);
   let handle: FileHandle | undefined;
+  // a stream that fails before we start reading it must not crash the process with an unhandled 'error'
+  // event; reading it later still throws that error
+  if (data instanceof Readable) data.on('error', () => undefined);
   try {
     handle = await fs.open(temp, 'wx');
-    await handle.writeFile(data);
+    // on a handle, fs.writeFile writes from the current position and loops until every byte of every chunk is
+    // written (a plain write may stop short); iterables and streams are consumed chunk by chunk
+    await fs.writeFile(handle, data);
     await handle.sync();
     await handle.close();
     handle = undefined;
     await fs.rename(temp, target);
     await syncDirectory(dir);
   } catch (error) {
+    if (data instanceof Readable) data.destroy();
     await handle?.close().catch(() => undefined);
     await fs.rm(temp, { force: true }).catch(() => undefined);
     throw new TrendflowError('store_io_failed', `cannot write file atomically: ${(error as Error).message}`, {

@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TrendflowError } from '../contracts/errors.js';
-import { atLeast, clearToolCache, locateFfmpeg, locateFfprobe, type ToolInfo } from './tools.js';
+import { atLeast, clearToolCache, locateFfmpeg, locateFfprobe, TOOL_PACKAGES, type ToolInfo } from './tools.js';
 
 const saved = {
   TRENDFLOW_FFMPEG: process.env.TRENDFLOW_FFMPEG,
@@ -29,10 +29,10 @@ afterEach(restore);
 /** Where the optional packaged binary would be, and whether it is there. */
 function packaged(name: 'ffmpeg' | 'ffprobe'): string | null {
   const require = createRequire(import.meta.url);
+  const exe = process.platform === 'win32' ? '.exe' : '';
+  const binaryPackage = name === 'ffmpeg' ? 'ffmpeg-static' : `@ffprobe-installer/${process.platform}-${process.arch}`;
   try {
-    const dir = path.dirname(require.resolve(`${name}-static/package.json`));
-    const exe = process.platform === 'win32' ? '.exe' : '';
-    const file = name === 'ffmpeg' ? path.join(dir, `ffmpeg${exe}`) : path.join(dir, 'bin', process.platform, process.arch, `ffprobe${exe}`);
+    const file = path.join(path.dirname(require.resolve(`${binaryPackage}/package.json`)), `${name}${exe}`);
     return existsSync(file) ? file : null;
   } catch {
     return null;
@@ -64,7 +64,7 @@ describe('locating ffmpeg and ffprobe', () => {
         expect(tool.path).toBe(bundled);
       } else {
         expect(tool.source).toBe('path');
-        expect(tool.skipped.join('\n')).toContain(`${name}-static`);
+        expect(tool.skipped.join('\n')).toContain(TOOL_PACKAGES[name]);
       }
       expect(tool.skipped[0]).toMatch(/TRENDFLOW_FF(MPEG|PROBE): not set/);
     }

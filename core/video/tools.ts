@@ -6,8 +6,10 @@
  *   1. the environment variable (`TRENDFLOW_FFMPEG` / `TRENDFLOW_FFPROBE`): when set it is authoritative. A path
  *      that does not exist, is not a file, does not run or is the wrong tool is an error (`ffmpeg_not_found`);
  *      there is no fallback to the other places.
- *   2. the packaged binary of the optional dependency (`ffmpeg-static` / `ffprobe-static`), when the package is
- *      installed and its binary for this platform/arch is present and runs;
+ *   2. the packaged binary of the optional dependency (`ffmpeg-static` / `@ffprobe-installer/ffprobe`), when the
+ *      package is installed and its binary for this platform/arch is present and runs. ffprobe comes from
+ *      @ffprobe-installer because it installs only this platform's binary (one ~75 MB package, ffprobe 5.x), where
+ *      ffprobe-static ships all six platforms (~340 MB) of a 2018 ffprobe 4.0;
  *   3. `ffmpeg` / `ffprobe` on PATH (with PATHEXT on Windows).
  * When none works: `ffmpeg_not_found`, naming every place tried and why it was rejected. The result (or the
  * rejection reasons of skipped candidates) is cached per tool, environment value and PATH.
@@ -45,7 +47,7 @@ export const TOOL_ENV_VARS: Record<ToolName, string> = {
 
 export const TOOL_PACKAGES: Record<ToolName, string> = {
   ffmpeg: 'ffmpeg-static',
-  ffprobe: 'ffprobe-static',
+  ffprobe: '@ffprobe-installer/ffprobe',
 };
 
 const VERSION_TIMEOUT_MS = 20_000;
@@ -142,8 +144,8 @@ function unpackAsar(file: string): string {
 }
 
 /**
- * The binary path of `ffmpeg-static` / `ffprobe-static`, computed from the package's layout rather than by
- * importing its entry point (ffprobe-static's entry calls process.exit on unsupported platforms, and
+ * The binary path of `ffmpeg-static` / `@ffprobe-installer/ffprobe`, computed from the packages' layout rather
+ * than by importing their entry points (@ffprobe-installer's entry throws on unsupported platforms, and
  * ffmpeg-static's entry silently honours its own FFMPEG_BIN variable).
  */
 function packagedBinary(name: ToolName): { path: string } | { problem: string } {
@@ -167,7 +169,13 @@ function packagedBinary(name: ToolName): { path: string } | { problem: string } 
     }
     binary = path.join(dir, base + exeSuffix());
   } else {
-    binary = path.join(dir, 'bin', process.platform, process.arch, 'ffprobe' + exeSuffix());
+    // the umbrella package pulls in one optional per-platform package that holds the binary at its root
+    const platformPackage = `@ffprobe-installer/${process.platform}-${process.arch}/package.json`;
+    try {
+      binary = path.join(path.dirname(createRequire(manifestPath).resolve(platformPackage)), 'ffprobe' + exeSuffix());
+    } catch {
+      return { problem: `no binary package for ${process.platform}/${process.arch} (${platformPackage})` };
+    }
   }
   binary = unpackAsar(binary);
   const problem = fileProblem(binary);

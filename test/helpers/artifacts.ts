@@ -8,7 +8,7 @@ import { sampleIdentity } from './manifest.js';
  * break exactly one thing and expect exactly one problem.
  */
 
-export function filled(count: number, value: number): number[] {
+function filled(count: number, value: number): number[] {
   return new Array<number>(count).fill(value);
 }
 

@@ -4,7 +4,7 @@
  * what we read or wrote. Floats are always `{"$float": repr(x)}` so int/float and -0.0 survive JSON.parse.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, realpathSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { findNumpyPython } from './python.js';
 import { formatPyFloat, isNdArray } from '../../core/npz/index.js';
@@ -59,12 +59,6 @@ export function runWith(python: string, script: string, args: string[] = []): st
     maxBuffer: 256 * 1024 * 1024,
     timeout: 120_000,
   });
-}
-
-/** A fresh scratch folder under test/.generated (git-ignored). */
-export function scratchDir(name: string): string {
-  const root = path.resolve(import.meta.dirname, '..', '.generated');
-  return mkdtempSync(path.join(root, `${name}-`));
 }
 
 /** The Python half of the tagged encoding: `tagged(value)` and `tagged_array(array)`. */

@@ -30,7 +30,7 @@ async function sampleFile(): Promise<string> {
     mask: ndarray.bool([true, false]),
     feature_names: ndarray.objectArray(['a', 'é']),
   };
-  writeFileSync(file, encodeNpz(arrays, { compress: true }));
+  writeFileSync(file, await encodeNpz(arrays, { compress: true }));
   return file;
 }
 

@@ -59,7 +59,7 @@ async function load(file: string): Promise<Shown> {
     const array = readNpy(bytes, { path: absolute, preserveFloats: true });
     return { file: absolute, format: 'npy', bytes: bytes.length, contents: new Map([[key, array]]) };
   }
-  return { file: absolute, format: 'npz', bytes: bytes.length, contents: decodeNpz(bytes, { path: absolute, preserveFloats: true }) };
+  return { file: absolute, format: 'npz', bytes: bytes.length, contents: await decodeNpz(bytes, { path: absolute, preserveFloats: true }) };
 }
 
 function metaOf(contents: NpzContents): PyValue | undefined {
@@ -113,8 +113,10 @@ function showText({ file, format, bytes, contents }: Shown, full: boolean): stri
   ]);
   const header = ['key', 'dtype', 'descr', 'shape', 'values'];
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
-  const line = (cells: string[]) => `  ${cells.map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ')}`.trimEnd();
-  const out = [`${file}: ${format}, ${contents.size} ${contents.size === 1 ? 'array' : 'arrays'}, ${formatBytes(bytes)}`, line(header), ...rows.map(line)];
+  const line = (cells: string[]) =>
+    `  ${cells.map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ')}`.trimEnd();
+  const title = `${file}: ${format}, ${contents.size} ${contents.size === 1 ? 'array' : 'arrays'}, ${formatBytes(bytes)}`;
+  const out = [title, line(header), ...rows.map(line)];
   if (full) {
     for (const [key, array] of contents) {
       if (key !== 'meta' || meta === undefined) out.push('', `${key} = ${arrayRepr(array, Infinity)}`);
