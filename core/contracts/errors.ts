@@ -48,6 +48,23 @@ export const ERROR_CODES = [
   'frames_dir_exists',
   'frames_dir_invalid',
   'frame_index_out_of_range',
+  // models: registry, download and verification (core/runtime/registry; described in core/runtime/README.md)
+  'model_registry_invalid',
+  'model_unknown',
+  'model_not_found',
+  'model_digest_mismatch',
+  'model_unpinned',
+  'model_download_failed',
+  // inference runtimes (core/runtime/onnx, core/runtime/triton)
+  'model_load_failed',
+  'execution_provider_unavailable',
+  'insufficient_memory',
+  'insufficient_gpu_memory',
+  'inference_failed',
+  'triton_unavailable',
+  'triton_request_failed',
+  // component inputs (core/providers, core/modules)
+  'sampling_missing',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
