@@ -101,7 +101,7 @@ class LoadedOnnxModel implements OnnxModel {
       }
     }
     try {
-      return await this.session.run(feeds, outputNames ? [...outputNames] : undefined);
+      return await (outputNames ? this.session.run(feeds, [...outputNames]) : this.session.run(feeds));
     } catch (error) {
       if (OUT_OF_MEMORY.test(describe(error))) throw memoryError(this.device, 'inference', this.path, error);
       throw new TrendflowError('inference_failed', `onnxruntime run failed: ${describe(error)}`, { path: this.path, cause: error });
