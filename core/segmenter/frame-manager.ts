@@ -150,7 +150,8 @@ export class FrameManager {
   private check(index: number): void {
     if (this.closed) throw new TrendflowError('invalid_argument', 'the FrameManager is closed', { path: this.file });
     if (!Number.isInteger(index) || index < 0 || index >= this.info.count) {
-      throw new TrendflowError('frame_index_out_of_range', `frame index ${String(index)} is outside 0…${this.info.count - 1}`, { path: this.file });
+      const range = this.info.count === 0 ? 'the frames_dir stores no frames' : `valid indices are 0…${this.info.count - 1}`;
+      throw new TrendflowError('frame_index_out_of_range', `frame index ${String(index)} is out of range: ${range}`, { path: this.file });
     }
   }
 

@@ -50,7 +50,7 @@ const uniformOnly = (budget: DeclaredBudget, why: string): SamplingRequirement =
 
 /**
  * The requirement table, keyed by canonical component name (budgets from seed 002 §5; rates chosen so that a
- * component reaches its max at 12.5–13.3 minutes of video). Components that read other artifacts, audio or text
+ * component reaches its max at 12.5–16.7 minutes of video). Components that read other artifacts, audio or text
  * get no frames.
  */
 export const SAMPLING_REQUIREMENTS: Readonly<Record<ComponentName, SamplingRequirement>> = {

@@ -293,6 +293,8 @@ export async function segmentVideo(file: string, options: SegmentOptions): Promi
     };
     metadata.ingest.elapsed_ms = Math.round(performance.now() - started);
     await writeFileAtomic(path.join(temp, METADATA_FILE), `${JSON.stringify(metadata, null, 1)}\n`);
+    // an abort that came after the last frame still wins: nothing appears at outDir
+    signal?.throwIfAborted();
     await commit(temp, outDir, durable);
     return { frames_dir: outDir, metadata };
   } catch (error) {

@@ -9,7 +9,8 @@ const run = promisify(execFile);
 
 /**
  * Tiny synthetic media generated with ffmpeg's lavfi sources into a temporary folder (nothing is committed).
- * Each fixture is made on first use and memoized; every file is a few seconds at most and a few kilobytes.
+ * Each fixture is made on first use and memoized; most are a few seconds and a few kilobytes (the largest, tall60(),
+ * is 1 s of 1080x1920 at about 3.5 MB; longLowRes() is 25 minutes of 32x18 in about 100 kB), each made in about a second.
  */
 export class VideoFixtures {
   private readonly made = new Map<string, Promise<string>>();
@@ -35,6 +36,24 @@ export class VideoFixtures {
   /** Run ffmpeg with `args` (output path last). */
   async ffmpegRun(args: string[]): Promise<void> {
     await run(this.ffmpeg.path, ['-hide_banner', '-nostdin', '-loglevel', 'error', '-y', ...args], { timeout: 60_000 });
+  }
+
+  /**
+   * Every frame of `file` decoded by a plain ffmpeg call (no fps filter): `filter` (e.g. a scale) then rgb24,
+   * `width`×`height` per frame. An independent reference for what a pipeline stored.
+   */
+  async decodeAllRgb(file: string, filter: string | null, width: number, height: number): Promise<Uint8Array[]> {
+    const vf = filter ? [filter, 'format=rgb24'].join(',') : 'format=rgb24';
+    const { stdout } = await run(
+      this.ffmpeg.path,
+      ['-hide_banner', '-nostdin', '-loglevel', 'error', '-i', file, '-vf', vf, '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'],
+      { encoding: 'buffer', maxBuffer: 512 * 1024 * 1024, timeout: 60_000 },
+    );
+    const frameBytes = width * height * 3;
+    if (stdout.length % frameBytes !== 0) throw new Error(`ffmpeg gave ${stdout.length} bytes, not a multiple of ${frameBytes}`);
+    const frames: Uint8Array[] = [];
+    for (let offset = 0; offset < stdout.length; offset += frameBytes) frames.push(new Uint8Array(stdout.subarray(offset, offset + frameBytes)));
+    return frames;
   }
 
   private once(name: string, make: (out: string) => Promise<void>): Promise<string> {
@@ -153,6 +172,67 @@ export class VideoFixtures {
   /** 3 s testsrc2 320x240 at 25 fps (75 frames): large enough frames to observe back-pressure. */
   big(): Promise<string> {
     return this.once('big.mp4', (out) => this.ffmpegRun(['-f', 'lavfi', '-i', 'testsrc2=s=320x240:r=25:d=3', ...this.x264(), out]));
+  }
+
+  /**
+   * 160x90 at 24 fps, 8 s, four shots of 2 s: testsrc2, smptebars, rgbtestsrc, testsrc. Hard cuts at 2, 4 and
+   * 6 s (analysis frames 24, 48, 72 at 12 fps); inside the last shot a white flash of two source frames (1/12 s,
+   * exactly one 12 fps analysis frame) at 7.0 s, which is not a cut.
+   */
+  hardCuts(): Promise<string> {
+    return this.once('hard_cuts.mp4', (out) =>
+      this.ffmpegRun([
+        ...['-f', 'lavfi', '-i', 'testsrc2=s=160x90:r=24:d=2'],
+        ...['-f', 'lavfi', '-i', 'smptebars=s=160x90:r=24:d=2'],
+        ...['-f', 'lavfi', '-i', 'rgbtestsrc=s=160x90:r=24:d=2'],
+        ...['-f', 'lavfi', '-i', 'testsrc=s=160x90:r=24:d=2'],
+        ...[
+          '-filter_complex',
+          '[0]format=yuv420p[a];[1]format=yuv420p[b];[2]format=yuv420p[c];' +
+            "[3]format=yuv420p,drawbox=x=0:y=0:w=iw:h=ih:color=white:t=fill:enable='between(t,1.0,1.07)'[d];" +
+            '[a][b][c][d]concat=n=4:v=1:a=0',
+        ],
+        ...this.x264(48),
+        out,
+      ]),
+    );
+  }
+
+  /** 1080x1920 (portrait as stored, no rotation tag) testsrc2 at 60 fps for 1 s: every frame differs. */
+  tall60(): Promise<string> {
+    return this.once('tall_1080x1920_60fps.mp4', (out) =>
+      this.ffmpegRun(['-f', 'lavfi', '-i', 'testsrc2=s=1080x1920:r=60:d=1', ...this.x264(60), out]),
+    );
+  }
+
+  /** 64x36 at 24 fps for 40 s (960 frames): colour ramps that shift with the frame number, so every frame differs. */
+  moving40s(): Promise<string> {
+    const pattern = "geq=r='mod(4*X+9*N,256)':g='mod(7*Y+5*N,256)':b='mod(3*(X+Y)+3*N,256)'";
+    return this.once('moving_64x36_40s.mp4', (out) =>
+      this.ffmpegRun(['-f', 'lavfi', '-i', `color=c=black:s=64x36:r=24:d=40,${pattern}`, ...this.x264(48), out]),
+    );
+  }
+
+  /**
+   * 25 minutes at 32x18 and 4 fps (6000 frames, about 100 kB, about a second to make): a new flat colour every 2 s,
+   * so 749 hard cuts.
+   */
+  longLowRes(): Promise<string> {
+    const colour = (k: number, offset: number): string => `mod(floor(T/2)*${k}+${offset},256)`;
+    return this.once('long_25min_32x18.mp4', (out) =>
+      this.ffmpegRun([
+        ...['-f', 'lavfi', '-i', `color=c=black:s=32x18:r=4:d=1500,geq=r='${colour(67, 0)}':g='${colour(131, 40)}':b='${colour(199, 90)}'`],
+        ...this.x264(240),
+        out,
+      ]),
+    );
+  }
+
+  /** A single red 32x24 frame (0.1 s at 10 fps). */
+  singleFrame(): Promise<string> {
+    return this.once('single_frame.mp4', (out) =>
+      this.ffmpegRun(['-f', 'lavfi', '-i', 'color=c=red:s=32x24:r=10', '-frames:v', '1', ...this.x264(), out]),
+    );
   }
 
   /** Stereo 48 kHz 16-bit WAV, 1.5 s: left = 440 Hz sine (amplitude 1/8), right = `right`. */
@@ -321,6 +401,14 @@ export function meanRgb(data: Uint8Array, width: number, x0: number, y0: number,
     }
   }
   return [r / n, g / n, b / n];
+}
+
+/** Mean absolute difference of two equally long byte arrays. */
+export function meanAbsDiff(a: Uint8Array, b: Uint8Array): number {
+  if (a.length !== b.length) throw new Error(`lengths differ: ${a.length} and ${b.length}`);
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) sum += Math.abs(a[i]! - b[i]!);
+  return sum / a.length;
 }
 
 /** 'R' | 'G' | 'B' for a frame that is predominantly one primary colour, else '?'. */

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { isTrendflowError, TrendflowError } from '../../contracts/errors.js';
 import { isComponentName, type ComponentName } from '../../contracts/components.js';
-import { FRAMES_FILE, METADATA_FILE, segmentVideo, SIGNALS_FILE, type FramesMetadata } from '../../segmenter/index.js';
+import { FRAMES_FILE, METADATA_FILE, PARAM_LIMITS, segmentVideo, SIGNALS_FILE, type FramesMetadata } from '../../segmenter/index.js';
 
 interface SegmentCliOptions {
   out: string;
@@ -15,6 +15,21 @@ interface SegmentCliOptions {
 function parseNumber(value: string): number {
   const number = Number(value);
   if (value.trim() === '' || !Number.isFinite(number)) throw new InvalidArgumentError('not a number');
+  return number;
+}
+
+/** Out-of-range option values are usage errors (exit 2), caught before the video is touched. */
+function parseFps(value: string): number {
+  const number = parseNumber(value);
+  const { min, max } = PARAM_LIMITS.analysis_fps;
+  if (number < min || number > max) throw new InvalidArgumentError(`must be between ${min} and ${max}`);
+  return number;
+}
+
+function parseShortSide(value: string): number {
+  const number = parseNumber(value);
+  const { min, max } = PARAM_LIMITS.analysis_short_side;
+  if (!Number.isInteger(number) || number < min || number > max) throw new InvalidArgumentError(`must be a whole number of pixels between ${min} and ${max}`);
   return number;
 }
 
@@ -32,8 +47,8 @@ export function registerSegmentCommand(program: Command): void {
     .description('decode a video once and write a frames_dir: sampled RGB frames (frames.npy), cheap signals and metadata.json')
     .argument('<video>', 'video file')
     .requiredOption('--out <dir>', 'frames_dir to create (must not exist, or be empty)')
-    .option('--analysis-fps <n>', 'analysis frame rate (default 12; never above a constant source rate)', parseNumber)
-    .option('--short-side <px>', 'shorter side of the analysis frames (default 360, at most 720; never upscaled)', parseNumber)
+    .option('--analysis-fps <n>', 'analysis frame rate (default 12; never above a constant source rate)', parseFps)
+    .option('--short-side <px>', 'shorter side of the analysis frames (default 360, at most 720; never upscaled)', parseShortSide)
     .option('--components <list>', 'comma-separated components to sample for (default: all that need frames)', parseComponents)
     .option('--json', 'print one JSON summary on stdout')
     .action(async (video: string, options: SegmentCliOptions) => {
