@@ -1,8 +1,10 @@
 import { Command, CommanderError } from 'commander';
 import { isTrendflowError } from '../contracts/errors.js';
 import { DATAPROCESSOR_VERSION } from '../contracts/version.js';
+import { registerModelsCommand } from './commands/models.js';
 import { registerNpzCommand } from './commands/npz.js';
 import { registerSegmentCommand } from './commands/segment.js';
+import { registerTritonCommand } from './commands/triton.js';
 import { registerValidateCommand } from './commands/validate.js';
 
 /** Builds the `trendflow` program. Each command lives in its own file under commands/. */
@@ -13,8 +15,10 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerNpzCommand(program);
+  registerModelsCommand(program);
   registerValidateCommand(program);
   registerSegmentCommand(program);
+  registerTritonCommand(program);
   return program;
 }
 
