@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { isTrendflowError } from '../contracts/errors.js';
 import { DATAPROCESSOR_VERSION } from '../contracts/version.js';
+import { registerBenchCommand } from './commands/bench.js';
 import { registerModelsCommand } from './commands/models.js';
 import { registerNpzCommand } from './commands/npz.js';
 import { registerSegmentCommand } from './commands/segment.js';
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
   registerValidateCommand(program);
   registerSegmentCommand(program);
   registerTritonCommand(program);
+  registerBenchCommand(program);
   return program;
 }
 

@@ -4,16 +4,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isTrendflowError } from '../../contracts/errors.js';
 import { getArray, readNpzFile } from '../../npz/index.js';
 import { OnnxSessionRegistry } from '../../runtime/onnx/sessions.js';
-import { addModel, loadRegistry, type ModelRegistry } from '../../runtime/registry/index.js';
+import type { ModelRegistry } from '../../runtime/registry/index.js';
 import { TritonClient, type TritonModelMapping } from '../../runtime/triton/index.js';
 import { validateNpzFile } from '../../schema/index.js';
 import { FrameManager } from '../../segmenter/frame-manager.js';
 import { segmentVideo } from '../../segmenter/segment.js';
 import { startKServeServer, type KServeTestServer } from '../../../test/helpers/kserve-server.js';
 import { sampleIdentity } from '../../../test/helpers/manifest.js';
-import { makeClipImageModel, makeClipTextModel } from '../../../test/helpers/onnx-models.js';
+import { prepareClipModelsDir, TEST_CLIP_IMAGE_ID, TEST_CLIP_TEXT_ID } from '../../../test/helpers/clip-models.js';
 import { numpyAvailableOrCi, runPython } from '../../../test/helpers/python.js';
-import { sharedModel } from '../../../test/helpers/shared-models.js';
 import { useTempDirs } from '../../../test/helpers/tmp.js';
 import { VideoFixtures } from '../../../test/helpers/video-fixtures.js';
 import { runCoreClip, type CoreClipResult } from './run.js';
@@ -31,7 +30,7 @@ let textModelFile: string;
 const sessions = new OnnxSessionRegistry();
 
 /** core_clip configured for the generated contract models (the real CLIP is too large for ../shared/models). */
-const config: CoreClipConfig = { ...DEFAULT_CORE_CLIP_CONFIG, image_model: 'test-clip-image', text_model: 'test-clip-text' };
+const config: CoreClipConfig = { ...DEFAULT_CORE_CLIP_CONFIG, image_model: TEST_CLIP_IMAGE_ID, text_model: TEST_CLIP_TEXT_ID };
 
 function deps(): CoreClipDependencies {
   return { registry, modelsDir, sessions };
@@ -78,18 +77,7 @@ beforeAll(async () => {
   // red, green, blue seconds: many identical frames inside each colour, three distinct pictures
   framesDir = path.join(work, 'frames');
   await segmentVideo(await fixtures.colors(), { outDir: framesDir, components: ['core_clip'] });
-  modelsDir = path.join(work, 'models');
-  imageModelFile = path.join(work, 'clip_image.onnx');
-  textModelFile = path.join(work, 'clip_text.onnx');
-  await fs.writeFile(imageModelFile, makeClipImageModel({ size: 224, dim: DIM }));
-  await fs.writeFile(textModelFile, makeClipTextModel({ dim: DIM }));
-  const builtin = await loadRegistry({ modelsDir });
-  await addModel(builtin, modelsDir, imageModelFile, { id: 'test-clip-image', license: 'MIT', task: 'image_embedding' });
-  await addModel(builtin, modelsDir, textModelFile, { id: 'test-clip-text', license: 'MIT', task: 'text_embedding' });
-  // the real BPE vocabulary, read from ../shared/models into the temporary models dir (never into the repository)
-  await fs.mkdir(path.join(modelsDir, 'clip-bpe-vocab'), { recursive: true });
-  await fs.copyFile(sharedModel('clip-bpe-vocab', 'bpe_simple_vocab_16e6.txt.gz'), path.join(modelsDir, 'clip-bpe-vocab', 'bpe_simple_vocab_16e6.txt.gz'));
-  registry = await loadRegistry({ modelsDir });
+  ({ modelsDir, registry, imageFile: imageModelFile, textFile: textModelFile } = await prepareClipModelsDir(work, DIM));
 });
 
 afterAll(async () => {
