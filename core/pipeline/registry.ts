@@ -1,0 +1,18 @@
+/**
+ * Every pipeline component that exists, by canonical name. Each component folder exports one definition
+ * (core/pipeline/component.ts); adding a component = one import and one entry here.
+ */
+import type { ComponentName } from '../contracts/components.js';
+import { TrendflowError } from '../contracts/errors.js';
+import { coreClipComponent } from '../providers/core_clip/index.js';
+import type { ComponentDefinition } from './component.js';
+
+const DEFINITIONS: ComponentDefinition<any>[] = [coreClipComponent];
+
+export const COMPONENTS: ReadonlyMap<ComponentName, ComponentDefinition<unknown>> = new Map(DEFINITIONS.map((d) => [d.name, d]));
+
+export function componentDefinition(name: ComponentName): ComponentDefinition<unknown> {
+  const definition = COMPONENTS.get(name);
+  if (!definition) throw new TrendflowError('invalid_argument', `component ${name} is not implemented yet (available: ${[...COMPONENTS.keys()].join(', ')})`);
+  return definition;
+}
