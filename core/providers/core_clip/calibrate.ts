@@ -6,7 +6,7 @@
  */
 import { TrendflowError } from '../../contracts/errors.js';
 import type { ChecklistEntry, ChecklistMeasurement } from '../../runtime/planner/checklist.js';
-import { CLIP_PRESETS, preprocessClipBatch, type RgbImage } from './preprocess.js';
+import { CLIP_PRESETS, preprocessClipBatch, type RgbImage } from '../../runtime/clip/preprocess.js';
 import type { CoreClipConfig, CoreClipSetup } from './setup.js';
 
 export interface CalibrateOptions {

@@ -15,9 +15,9 @@ import type { ComponentContext } from '../../pipeline/context.js';
 import { modelSignature } from '../../runtime/signature.js';
 import { FrameManager } from '../../segmenter/frame-manager.js';
 import type { ClipEncoders } from './encoders.js';
-import { CLIP_PRESETS, preprocessClipBatch, type ClipPresetName } from './preprocess.js';
+import { CLIP_PRESETS, preprocessClipBatch, type ClipPresetName } from '../../runtime/clip/preprocess.js';
 import { SHOT_QUALITY_PROMPT_SET_VERSION, SHOT_QUALITY_PROMPTS } from './prompts.js';
-import type { ClipTokenizer } from './tokenizer.js';
+import type { ClipTokenizer } from '../../runtime/clip/tokenizer.js';
 
 export const CORE_CLIP_PRODUCER_VERSION = '1.0.0';
 export const CORE_CLIP_SCHEMA_VERSION = 'core_clip_npz_v1';

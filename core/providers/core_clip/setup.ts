@@ -10,8 +10,8 @@ import type { OnnxDevice, OnnxPrecision, OnnxSessionRegistry } from '../../runti
 import { fileContract, locateModelFile, modelUsed, type ModelRegistry } from '../../runtime/registry/index.js';
 import { checkModelAgainstRef, TritonClient, tritonModelRef, validateTritonModelMapping, type TritonModelMapping, type TritonModelRef } from '../../runtime/triton/index.js';
 import { onnxClipEncoders, type ClipEncoders } from './encoders.js';
-import { CLIP_PRESETS, type ClipPresetName } from './preprocess.js';
-import { ClipTokenizer } from './tokenizer.js';
+import { CLIP_PRESETS, type ClipPresetName } from '../../runtime/clip/preprocess.js';
+import { ClipTokenizer } from '../../runtime/clip/tokenizer.js';
 
 export interface CoreClipConfig {
   runtime: 'inprocess' | 'triton';

@@ -14,13 +14,10 @@ export {
   validateTritonModelMapping,
   tritonModelRef,
   checkModelAgainstRef,
-  PRESET_IMAGE_SIZE,
-  TRITON_PREPROCESS_PRESETS,
   TRITON_IMAGE_DATATYPES,
   TRITON_TEXT_DATATYPES,
   type TritonModelMapping,
   type TritonModelRef,
-  type TritonPreprocessPreset,
 } from './mapping.js';
 export {
   exportTritonRepo,

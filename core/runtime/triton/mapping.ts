@@ -25,17 +25,9 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import { TrendflowError } from '../../contracts/errors.js';
 import type { ModelMetadata } from './client.js';
+import { CLIP_PRESET_NAMES, type ClipPresetName } from '../clip/preprocess.js';
 import type { KServeDatatype } from './tensors.js';
 
-export const TRITON_PREPROCESS_PRESETS = ['openai_clip_224', 'openai_clip_336', 'openai_clip_448'] as const;
-export type TritonPreprocessPreset = (typeof TRITON_PREPROCESS_PRESETS)[number];
-
-/** Image side S of each preset's (B,3,S,S) input. */
-export const PRESET_IMAGE_SIZE: Record<TritonPreprocessPreset, number> = {
-  openai_clip_224: 224,
-  openai_clip_336: 336,
-  openai_clip_448: 448,
-};
 
 export const TRITON_IMAGE_DATATYPES = ['FP32', 'FP16'] as const;
 export const TRITON_TEXT_DATATYPES = ['INT64', 'INT32'] as const;
@@ -55,7 +47,7 @@ export interface TritonModelMapping {
   triton_text_input_name: string;
   triton_text_output_name: string;
   triton_text_datatype: (typeof TRITON_TEXT_DATATYPES)[number];
-  triton_preprocess_preset: TritonPreprocessPreset;
+  triton_preprocess_preset: ClipPresetName;
   /** Set by the batch planner or the profile, never chosen inside the component. */
   batch_size: number;
 }
@@ -105,7 +97,7 @@ const SCHEMA = {
     triton_text_input_name: TENSOR_NAME,
     triton_text_output_name: TENSOR_NAME,
     triton_text_datatype: { enum: [...TRITON_TEXT_DATATYPES] },
-    triton_preprocess_preset: { enum: [...TRITON_PREPROCESS_PRESETS] },
+    triton_preprocess_preset: { enum: [...CLIP_PRESET_NAMES] },
     batch_size: { type: 'integer', minimum: 1, maximum: 4096 },
   },
 } as const;
