@@ -10,7 +10,7 @@ import { isComponentName, type ComponentName } from '../contracts/components.js'
 import { isTrendflowError, TrendflowError } from '../contracts/errors.js';
 import { DATAPROCESSOR_VERSION, SAMPLING_POLICY_VERSION } from '../contracts/version.js';
 import { ndarray, writeNpzFile } from '../npz/index.js';
-import { writeFileAtomic } from '../store/atomic.js';
+import { syncDirectory, writeFileAtomic } from '../store/atomic.js';
 import { probeVideo, streamFramesMulti, toRational, type VideoProbe } from '../video/index.js';
 import { FramesWriter } from './frames-file.js';
 import {
@@ -389,7 +389,7 @@ function processAlive(pid: number): boolean {
 /** fsync the finished temporary folder and move it into place (replacing an empty target folder). */
 async function commit(temp: string, outDir: string, durable: boolean): Promise<void> {
   try {
-    if (durable) await syncDir(temp);
+    if (durable) await syncDirectory(temp);
     try {
       await fs.rename(temp, outDir);
     } catch (error) {
@@ -403,22 +403,9 @@ async function commit(temp: string, outDir: string, durable: boolean): Promise<v
       await fs.rmdir(outDir);
       await fs.rename(temp, outDir);
     }
-    if (durable) await syncDir(path.dirname(outDir));
+    if (durable) await syncDirectory(path.dirname(outDir));
   } catch (error) {
     if (isTrendflowError(error)) throw error;
     throw new TrendflowError('store_io_failed', `cannot move the finished frames_dir into place: ${(error as Error).message}`, { path: outDir, cause: error });
-  }
-}
-
-async function syncDir(dir: string): Promise<void> {
-  if (process.platform === 'win32') return;
-  const handle = await fs.open(dir, 'r');
-  try {
-    await handle.sync();
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code !== 'EINVAL' && code !== 'ENOTSUP') throw error;
-  } finally {
-    await handle.close();
   }
 }

@@ -56,7 +56,8 @@ export async function writeFileAtomic(target: string, data: AtomicData): Promise
   }
 }
 
-async function syncDirectory(dir: string): Promise<void> {
+/** fsync a folder so that a rename inside it survives a crash (a no-op where folders cannot be fsynced). */
+export async function syncDirectory(dir: string): Promise<void> {
   // Windows cannot open a folder as a file to fsync it; NTFS journals the rename's metadata itself.
   if (process.platform === 'win32') return;
   const handle = await fs.open(dir, 'r');

@@ -14,6 +14,7 @@ import { createReadStream, promises as fs } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { syncDirectory } from '../../store/atomic.js';
 import { TrendflowError } from '../../contracts/errors.js';
 import { recordLock } from './lockfile.js';
 import { lockFilePath, modelFilePath, modelsCommand, PART_SUFFIX } from './paths.js';
@@ -115,19 +116,6 @@ async function writeAll(handle: FileHandle, chunk: Uint8Array): Promise<void> {
   while (offset < chunk.length) {
     const { bytesWritten } = await handle.write(chunk, offset, chunk.length - offset);
     offset += bytesWritten;
-  }
-}
-
-async function syncDirectory(dir: string): Promise<void> {
-  if (process.platform === 'win32') return;
-  const handle = await fs.open(dir, 'r');
-  try {
-    await handle.sync();
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code !== 'EINVAL' && code !== 'ENOTSUP') throw error;
-  } finally {
-    await handle.close();
   }
 }
 
