@@ -65,6 +65,16 @@ export const ERROR_CODES = [
   'triton_request_failed',
   // component inputs (core/providers, core/modules)
   'sampling_missing',
+  // orchestration and the run index (core/pipeline, core/index; described in core/pipeline/README.md)
+  'run_not_resumable',
+  'index_failed',
+  // the workstation API and browser mode (core/api; described in core/api/README.md)
+  'feature_unavailable',
+  'access_denied',
+  'renderer_not_built',
+  // run inputs: the snapshot JSON files and the metadata JSON (core/temporal, core/text; described in docs/SNAPSHOTS.md)
+  'snapshot_invalid',
+  'metadata_invalid',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

@@ -57,6 +57,9 @@ export interface ComponentRunContext extends ComponentContext {
   snapshotsDir: string | null;
 }
 
+/** What a component that cannot run gets to write its empty artifact (`ComponentDefinition.writeEmpty`). */
+export type EmptyContext = Pick<ComponentRunContext, 'identity' | 'runDir' | 'inputs' | 'signal'>;
+
 /** What a finished component reports; an error is thrown as a TrendflowError instead. */
 export interface ComponentOutcome {
   status: 'ok' | 'empty';
@@ -90,4 +93,10 @@ export interface ComponentDefinition<Config = unknown> {
   /** For components that run models; undefined for the others. */
   batching?(config: Config): BatchingSpec;
   run(ctx: ComponentRunContext, config: Config): Promise<ComponentOutcome>;
+  /**
+   * Optional: writes the component's artifact with status empty and `reason` when it cannot run because a
+   * required dependency is missing (not implemented, failed, or itself not run), so the run folder still holds
+   * its artifact. Without it the orchestrator records the component empty with no artifact.
+   */
+  writeEmpty?(ctx: EmptyContext, config: Config, reason: EmptyReason): Promise<ComponentOutcome>;
 }

@@ -5,10 +5,13 @@
 import type { ComponentName } from '../contracts/components.js';
 import { TrendflowError } from '../contracts/errors.js';
 import { coreClipComponent } from '../providers/core_clip/index.js';
+import { coreDepthMidasComponent } from '../providers/core_depth_midas/index.js';
+import { coreFaceLandmarksComponent } from '../providers/core_face_landmarks/index.js';
+import { coreObjectDetectionsComponent } from '../providers/core_object_detections/index.js';
+import { coreOpticalFlowComponent } from '../providers/core_optical_flow/index.js';
 import type { ComponentDefinition } from './component.js';
 
-const DEFINITIONS: ComponentDefinition<any>[] = [coreClipComponent];
-
+const DEFINITIONS: ComponentDefinition<any>[] = [coreClipComponent, coreFaceLandmarksComponent, coreObjectDetectionsComponent, coreDepthMidasComponent, coreOpticalFlowComponent];
 export const COMPONENTS: ReadonlyMap<ComponentName, ComponentDefinition<unknown>> = new Map(DEFINITIONS.map((d) => [d.name, d]));
 
 export function componentDefinition(name: ComponentName): ComponentDefinition<unknown> {

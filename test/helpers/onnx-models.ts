@@ -151,3 +151,168 @@ export function makeClipTextModel(options: ClipTextModelOptions = {}): Uint8Arra
     ],
   });
 }
+
+export interface DepthContractModelOptions {
+  /** Input side S of (1,3,S,S); default 256 (MiDaS small). */
+  size?: number;
+  inputName?: string;
+  outputName?: string;
+}
+
+/**
+ * MiDaS-small contract: one input f32 [1,3,S,S] (RGB in [0,1]) → one output f32 [1,S,S], "inverse depth" = the
+ * mean of the three channels: bright pixels are near, dark ones far, so a test can place depth with colour. The
+ * names differ from the registry's on purpose: the provider binds MiDaS by position.
+ */
+export function makeDepthContractModel(options: DepthContractModelOptions = {}): Uint8Array {
+  const size = options.size ?? 256;
+  const input = options.inputName ?? 'image';
+  const output = options.outputName ?? 'inverse_depth';
+  return encodeModel({
+    name: 'midas_contract',
+    input: [valueInfo(input, onnx.TensorProto.DataType.FLOAT, [1, 3, size, size])],
+    output: [valueInfo(output, onnx.TensorProto.DataType.FLOAT, [1, size, size])],
+    node: [
+      {
+        opType: 'ReduceMean',
+        input: [input],
+        output: [output],
+        attribute: [
+          { name: 'axes', type: onnx.AttributeProto.AttributeType.INTS, ints: [1] },
+          { name: 'keepdims', type: onnx.AttributeProto.AttributeType.INT, i: 0 },
+        ],
+      },
+    ],
+  });
+}
+
+export interface FlowContractModelOptions {
+  /** Input size; default 240×320 (the RAFT-small export). */
+  height?: number;
+  width?: number;
+  inputNames?: [string, string];
+}
+
+/**
+ * RAFT contract: two inputs f32 [1,3,H,W] (earlier, later frame, RGB 0..255) → `flow_low` f32 [1,2,H/8,W/8] and
+ * `flow_up` f32 [1,2,H,W], in that order. The "flow" is uniform: dx = mean(later − earlier) over all pixels and
+ * channels, dy = 0, so a brightening video moves everything right by a known number of input pixels.
+ */
+export function makeFlowContractModel(options: FlowContractModelOptions = {}): Uint8Array {
+  const height = options.height ?? 240;
+  const width = options.width ?? 320;
+  const [first, second] = options.inputNames ?? ['frame0', 'frame1'];
+  const int64s = (name: string, values: number[]): onnx.ITensorProto => ({
+    name,
+    dims: [values.length],
+    dataType: onnx.TensorProto.DataType.INT64,
+    rawData: new Uint8Array(BigInt64Array.from(values, BigInt).buffer),
+  });
+  return encodeModel({
+    name: 'raft_contract',
+    input: [valueInfo(first, onnx.TensorProto.DataType.FLOAT, [1, 3, height, width]), valueInfo(second, onnx.TensorProto.DataType.FLOAT, [1, 3, height, width])],
+    output: [
+      valueInfo('flow_low', onnx.TensorProto.DataType.FLOAT, [1, 2, height / 8, width / 8]),
+      valueInfo('flow_up', onnx.TensorProto.DataType.FLOAT, [1, 2, height, width]),
+    ],
+    initializer: [
+      { name: 'zero', dims: [1], dataType: onnx.TensorProto.DataType.FLOAT, rawData: new Uint8Array(new Float32Array([0]).buffer) },
+      int64s('shape_up', [1, 2, height, width]),
+      int64s('shape_low', [1, 2, height / 8, width / 8]),
+    ],
+    node: [
+      { opType: 'Sub', input: [second, first], output: ['difference'] },
+      {
+        opType: 'ReduceMean',
+        input: ['difference'],
+        output: ['dx'],
+        attribute: [
+          { name: 'axes', type: onnx.AttributeProto.AttributeType.INTS, ints: [1, 2, 3] },
+          { name: 'keepdims', type: onnx.AttributeProto.AttributeType.INT, i: 1 },
+        ],
+      },
+      { opType: 'Mul', input: ['dx', 'zero'], output: ['dy'] },
+      { opType: 'Concat', input: ['dx', 'dy'], output: ['vector'], attribute: [{ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 1 }] },
+      { opType: 'Expand', input: ['vector', 'shape_low'], output: ['flow_low'] },
+      { opType: 'Expand', input: ['vector', 'shape_up'], output: ['flow_up'] },
+    ],
+  });
+}
+
+export interface ClapAudioModelOptions {
+  /** Embedding width D; default 32. */
+  dim?: number;
+  /** Time frames and mel bands of `input_features`; default 1001 × 64 (10 s at 48 kHz, hop 480). */
+  frames?: number;
+  mels?: number;
+  seed?: number;
+}
+
+/**
+ * CLAP audio-encoder contract (Xenova/clap-htsat-unfused `audio_model.onnx`): `input_features` f32
+ * [B,1,frames,mels] log-mel → `audio_embeds` f32 [B,D]. Graph: mean and standard deviation over time per mel band
+ * (so a change anywhere in the clip, level or movement, changes the result), concatenated, MatMul → Tanh.
+ */
+export function makeClapAudioModel(options: ClapAudioModelOptions = {}): Uint8Array {
+  const dim = options.dim ?? 32;
+  const frames = options.frames ?? 1001;
+  const mels = options.mels ?? 64;
+  const seed = options.seed ?? 3;
+  const ints = (name: string, value: number[]) => ({ name, type: onnx.AttributeProto.AttributeType.INTS, ints: value });
+  const keep = { name: 'keepdims', type: onnx.AttributeProto.AttributeType.INT, i: 0 };
+  return encodeModel({
+    name: 'clap_audio_contract',
+    input: [valueInfo('input_features', onnx.TensorProto.DataType.FLOAT, ['batch_size', 1, frames, mels])],
+    output: [valueInfo('audio_embeds', onnx.TensorProto.DataType.FLOAT, ['batch_size', dim])],
+    initializer: [floatTensor('projection', [2 * mels, dim], seed, 0.002)],
+    node: [
+      { opType: 'ReduceMean', input: ['input_features'], output: ['mean'], attribute: [ints('axes', [1, 2]), keep] },
+      { opType: 'ReduceMean', input: ['input_features'], output: ['mean_keep'], attribute: [ints('axes', [2])] },
+      { opType: 'Sub', input: ['input_features', 'mean_keep'], output: ['centred'] },
+      { opType: 'Mul', input: ['centred', 'centred'], output: ['squared'] },
+      { opType: 'ReduceMean', input: ['squared'], output: ['variance'], attribute: [ints('axes', [1, 2]), keep] },
+      { opType: 'Sqrt', input: ['variance'], output: ['deviation'] },
+      { opType: 'Concat', input: ['mean', 'deviation'], output: ['summary'], attribute: [{ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 1 }] },
+      { opType: 'MatMul', input: ['summary', 'projection'], output: ['projected'] },
+      { opType: 'Tanh', input: ['projected'], output: ['audio_embeds'] },
+    ],
+  });
+}
+
+export interface SentenceEncoderModelOptions {
+  /** Token ids the embedding table covers; default 64. */
+  vocabSize?: number;
+  /** Hidden width D; default 16. */
+  dim?: number;
+  seed?: number;
+}
+
+/**
+ * Hugging Face sentence-encoder contract (an XLM-R / MPNet export such as Xenova/paraphrase-multilingual-mpnet-
+ * base-v2): `input_ids` i64 [B,T] and `attention_mask` i64 [B,T] → `last_hidden_state` f32 [B,T,D]. Graph: Gather
+ * from a token-embedding table, times the mask (padding positions are 0, as a real encoder's are ignored by mean
+ * pooling).
+ */
+export function makeSentenceEncoderModel(options: SentenceEncoderModelOptions = {}): Uint8Array {
+  const vocabSize = options.vocabSize ?? 64;
+  const dim = options.dim ?? 16;
+  const seed = options.seed ?? 4;
+  return encodeModel({
+    name: 'sentence_encoder_contract',
+    input: [
+      valueInfo('input_ids', onnx.TensorProto.DataType.INT64, ['batch_size', 'sequence_length']),
+      valueInfo('attention_mask', onnx.TensorProto.DataType.INT64, ['batch_size', 'sequence_length']),
+    ],
+    output: [valueInfo('last_hidden_state', onnx.TensorProto.DataType.FLOAT, ['batch_size', 'sequence_length', dim])],
+    initializer: [
+      floatTensor('token_embedding', [vocabSize, dim], seed, 1),
+      { name: 'last_axis', dims: [1], dataType: onnx.TensorProto.DataType.INT64, rawData: new Uint8Array(new BigInt64Array([2n]).buffer) },
+    ],
+    node: [
+      { opType: 'Gather', input: ['token_embedding', 'input_ids'], output: ['states'], attribute: [{ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 0 }] },
+      { opType: 'Cast', input: ['attention_mask'], output: ['mask_float'], attribute: [{ name: 'to', type: onnx.AttributeProto.AttributeType.INT, i: onnx.TensorProto.DataType.FLOAT }] },
+      { opType: 'Unsqueeze', input: ['mask_float', 'last_axis'], output: ['mask_column'] },
+      { opType: 'Mul', input: ['states', 'mask_column'], output: ['last_hidden_state'] },
+    ],
+  });
+}

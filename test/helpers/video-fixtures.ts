@@ -355,6 +355,214 @@ export class VideoFixtures {
   awkwardName(): Promise<string> {
     return this.once('-i:weird name.mp4', async (out) => copyFile(await this.colors(), out));
   }
+
+  /**
+   * 320x180 at 24 fps, 15 s (180 analysis frames at 12 fps), shots with known boundaries for cut_detection:
+   * testsrc2 | hard cut at 2.0 s | smptehdbars | 3.5 s | mandelbrot | 5.5 s | a fast pan over a wide testsrc2
+   * (380 px/s, the colours under the frame change as it moves) with a white flash of two source frames at 6.5 s |
+   * 8.0 s | rgbtestsrc fading out to black over 9.0–9.5 s, then testsrc fading in over 9.5–10.0 s | a 1 s
+   * cross-dissolve (xfade) from 11.0 to 12.0 s into yuvtestsrc | 13.5 s | cellauto to the end. On the 12 fps
+   * analysis timeline: hard cuts at frames 24, 42, 66, 96 and 162, the flash at 78, the fade's black frame at 114
+   * and the dissolve's middle at 138.
+   */
+  cutSuite(): Promise<string> {
+    return this.once('cut_suite.mp4', (out) =>
+      this.ffmpegRun([
+        ...['-f', 'lavfi', '-i', 'testsrc2=s=320x180:r=24:d=2'],
+        ...['-f', 'lavfi', '-i', 'smptehdbars=s=320x180:r=24:d=1.5'],
+        ...['-f', 'lavfi', '-i', 'mandelbrot=s=320x180:r=24'],
+        ...['-f', 'lavfi', '-i', 'testsrc2=s=1280x180:r=24:d=2.5'],
+        ...['-f', 'lavfi', '-i', 'rgbtestsrc=s=320x180:r=24:d=1.5'],
+        ...['-f', 'lavfi', '-i', 'testsrc=s=320x180:r=24:d=2.5'],
+        ...['-f', 'lavfi', '-i', 'yuvtestsrc=s=320x180:r=24:d=2.5'],
+        ...['-f', 'lavfi', '-i', 'cellauto=s=320x180:r=24:rule=110'],
+        ...[
+          '-filter_complex',
+          '[0]format=yuv420p,setsar=1[s1];[1]format=yuv420p,setsar=1[s2];' +
+            '[2]trim=duration=2,setpts=PTS-STARTPTS,format=yuv420p,setsar=1[s3];' +
+            "[3]crop=320:180:x='t*380':y=0,format=yuv420p,drawbox=x=0:y=0:w=iw:h=ih:color=white:t=fill:enable='between(t,1.0,1.07)',setsar=1[s4];" +
+            '[4]format=yuv420p,fade=t=out:st=1.0:d=0.5,setsar=1[s5];[5]format=yuv420p,fade=t=in:st=0:d=0.5,setsar=1[s6];' +
+            '[6]format=yuv420p,setsar=1[s7];[7]trim=duration=1.5,setpts=PTS-STARTPTS,format=yuv420p,setsar=1[s8];' +
+            '[s6][s7]xfade=transition=fade:duration=1:offset=1.5[s67];' +
+            '[s1][s2][s3][s4][s5][s67][s8]concat=n=7:v=1:a=0',
+        ],
+        ...this.x264(48),
+        out,
+      ]),
+    );
+  }
+
+  /**
+   * cutSuite() four times over (60 s, 720 analysis frames): long enough that the Segmenter stores only part of
+   * the analysis frames for cut_detection (its budget) besides the dense windows around candidates. Boundaries
+   * repeat every 180 analysis frames, plus a hard cut at each joint (180, 360, 540).
+   */
+  cutSuiteLong(): Promise<string> {
+    return this.once('cut_suite_x4.mp4', async (out) => this.ffmpegRun(['-stream_loop', '3', '-i', await this.cutSuite(), '-c', 'copy', out]));
+  }
+
+  /** 320x180 at 24 fps, 4 s: smptehdbars cross-dissolving from 1 s to 3 s into its mirror image (same colours). */
+  mirrorDissolve(): Promise<string> {
+    return this.once('mirror_dissolve.mp4', (out) =>
+      this.ffmpegRun([
+        ...['-f', 'lavfi', '-i', 'smptehdbars=s=320x180:r=24:d=3'],
+        ...['-f', 'lavfi', '-i', 'smptehdbars=s=320x180:r=24:d=3'],
+        ...['-filter_complex', '[1]hflip[b];[0][b]xfade=transition=fade:duration=2:offset=1,format=yuv420p'],
+        ...this.x264(48),
+        out,
+      ]),
+    );
+  }
+
+  /**
+   * 320x180 at 24 fps, 2 s, two shots (testsrc2 for 1 s, then smptehdbars), as made (`original`) or degraded:
+   * `blurred` (Gaussian blur, sigma 4), `dark` (luma scaled by 0.35: under-exposed) or `noisy` (strong temporal
+   * noise).
+   */
+  qualityVariant(kind: 'original' | 'blurred' | 'dark' | 'noisy'): Promise<string> {
+    const filter = { original: 'null', blurred: 'gblur=sigma=4', dark: 'lutyuv=y=val*0.35', noisy: 'noise=alls=40:allf=t' }[kind];
+    return this.once(`quality_${kind}.mp4`, (out) =>
+      this.ffmpegRun([
+        ...['-f', 'lavfi', '-i', 'testsrc2=s=320x180:r=24:d=1'],
+        ...['-f', 'lavfi', '-i', 'smptehdbars=s=320x180:r=24:d=1'],
+        ...['-filter_complex', `[0]format=yuv420p,setsar=1[a];[1]format=yuv420p,setsar=1[b];[a][b]concat=n=2:v=1:a=0,${filter}`],
+        ...this.x264(48),
+        ...['-crf', '12'],
+        out,
+      ]),
+    );
+  }
+
+  /**
+   * Audio synthesized by ffmpeg's `aevalsrc` as a float WAV (no quantization): one expression per channel, in
+   * ffmpeg's expression language with `t` in seconds (e.g. `0.0708*sin(2*PI*1000*t)`), at `sampleRate` for
+   * `seconds`; one or two expressions are tagged mono or stereo. Named after its arguments, so equal requests share
+   * one file.
+   */
+  synthWav(channelExpressions: string[], sampleRate: number, seconds: number): Promise<string> {
+    const exprs = channelExpressions.join('|');
+    const name = `synth_${VideoFixtures.digest(`${exprs}/${sampleRate}/${seconds}`)}.wav`;
+    return this.once(name, (out) =>
+      this.ffmpegRun(['-f', 'lavfi', '-i', VideoFixtures.aevalsrc(channelExpressions, sampleRate, seconds), '-c:a', 'pcm_f32le', out]),
+    );
+  }
+
+  /**
+   * A 32x24 gray video (5 fps) of `seconds` with `synthWav`-style audio as float PCM in Matroska (exact samples
+   * through the container); `channelExpressions: null` makes a video without any audio stream.
+   */
+  synthVideo(channelExpressions: string[] | null, sampleRate: number, seconds: number): Promise<string> {
+    const exprs = channelExpressions?.join('|') ?? 'none';
+    const name = `synth_video_${VideoFixtures.digest(`${exprs}/${sampleRate}/${seconds}`)}.mkv`;
+    return this.once(name, (out) =>
+      this.ffmpegRun([
+        ...['-f', 'lavfi', '-i', `color=c=gray:s=32x24:r=5:d=${seconds}`],
+        ...(channelExpressions ? ['-f', 'lavfi', '-i', VideoFixtures.aevalsrc(channelExpressions, sampleRate, seconds), '-c:a', 'pcm_f32le'] : []),
+        ...this.x264(),
+        out,
+      ]),
+    );
+  }
+
+  /**
+   * A click track: a 2 kHz burst decaying with a 12.5 ms time constant on every beat at `bpm`, mono float WAV at
+   * 22.05 kHz (peak 0.5).
+   */
+  clickTrack(bpm: number, seconds: number): Promise<string> {
+    return this.synthWav([`0.5*sin(2*PI*2000*t)*exp(-80*mod(t,60/${bpm}))`], 22_050, seconds);
+  }
+
+  private static aevalsrc(channelExpressions: string[], sampleRate: number, seconds: number): string {
+    const layout = channelExpressions.length === 1 ? ':c=mono' : channelExpressions.length === 2 ? ':c=stereo' : '';
+    return `aevalsrc='${channelExpressions.join('|')}':s=${sampleRate}:d=${seconds}${layout}`;
+  }
+
+  /** 32-bit FNV-1a of a string as 8 hex digits: a short, stable file name for generated fixtures. */
+  private static digest(text: string): string {
+    let hash = 0x811c9dc5;
+    for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193) >>> 0;
+    return hash.toString(16).padStart(8, '0');
+  }
+
+  /**
+   * A photo (any image file ffmpeg reads) shown for `photoSeconds`, then `greySeconds` of plain grey, 640x360 at
+   * 10 fps: the photo scaled to fit and centred on black bars. For face tests where faces exist only at the start.
+   */
+  photoThenGrey(photo: string, photoSeconds = 2, greySeconds = 4): Promise<string> {
+    return this.once(`photo_then_grey_${path.parse(photo).name}_${photoSeconds}_${greySeconds}.mp4`, (out) =>
+      this.ffmpegRun([
+        ...['-loop', '1', '-framerate', '10', '-t', String(photoSeconds), '-i', photo],
+        ...['-f', 'lavfi', '-i', `color=c=gray:s=640x360:r=10:d=${greySeconds}`],
+        ...[
+          '-filter_complex',
+          '[0]scale=640:360:force_original_aspect_ratio=decrease,pad=640:360:(ow-iw)/2:(oh-ih)/2,setsar=1,format=yuv420p[a];' +
+            '[1]format=yuv420p[b];[a][b]concat=n=2:v=1:a=0',
+        ],
+        ...this.x264(10),
+        out,
+      ]),
+    );
+  }
+
+  /**
+   * 320x180 at 24 fps, 8 s with a 440 Hz mono sine (AAC): four 2 s shots of distinct pictures (testsrc2 |
+   * smptehdbars | mandelbrot | cellauto) joined by hard cuts at 2, 4 and 6 s. The workstation's views fixture.
+   */
+  fourShots(): Promise<string> {
+    return this.once('four_shots.mp4', (out) =>
+      this.ffmpegRun([
+        ...['-f', 'lavfi', '-i', 'testsrc2=s=320x180:r=24:d=2'],
+        ...['-f', 'lavfi', '-i', 'smptehdbars=s=320x180:r=24:d=2'],
+        ...['-f', 'lavfi', '-i', 'mandelbrot=s=320x180:r=24'],
+        ...['-f', 'lavfi', '-i', 'cellauto=s=320x180:r=24:rule=110'],
+        ...['-f', 'lavfi', '-i', 'sine=f=440:sample_rate=48000:d=8'],
+        ...[
+          '-filter_complex',
+          '[0]format=yuv420p,setsar=1[s1];[1]format=yuv420p,setsar=1[s2];' +
+            '[2]trim=duration=2,setpts=PTS-STARTPTS,format=yuv420p,setsar=1[s3];' +
+            '[3]trim=duration=2,setpts=PTS-STARTPTS,format=yuv420p,setsar=1[s4];' +
+            '[s1][s2][s3][s4]concat=n=4:v=1:a=0[v]',
+        ],
+        ...['-map', '[v]', '-map', '4:a'],
+        ...this.x264(48),
+        ...['-c:a', 'aac', '-b:a', '64k'],
+        out,
+      ]),
+    );
+  }
+
+  /**
+   * A 320x180 grey texture panning left by `pixelsPerFrame` pixels every frame, 10 fps for 2 s (optical-flow tests:
+   * the content of frame N at x is that of frame 0 at x + N·pixelsPerFrame).
+   */
+  pannedTexture(pixelsPerFrame: number): Promise<string> {
+    const x = `(X+${pixelsPerFrame}*N)`;
+    const texture = `128+50*sin(${x}/5)*cos(Y/7)+40*sin(${x}/11+Y/3)`;
+    return this.once(`panned_texture_${pixelsPerFrame}.mp4`, (out) =>
+      this.ffmpegRun(['-f', 'lavfi', '-i', `color=c=black:s=320x180:r=10:d=2,format=gray,geq=lum='${texture}'`, ...this.x264(), out]),
+    );
+  }
+
+  /** 64x48 white fading in from black over 3 s at 10 fps: every frame brighter than the one before. */
+  fadeIn(): Promise<string> {
+    return this.once('fade_in.mp4', (out) => this.ffmpegRun(['-f', 'lavfi', '-i', 'color=c=white:s=64x48:r=10:d=3,fade=t=in:st=0:d=3', ...this.x264(), out]));
+  }
+
+  /**
+   * 160x90 testsrc2 at 25 fps for 30 s with a 440 Hz mono sine (AAC): a video whose analysis takes long enough
+   * (hundreds of frames to decode and embed) to be interrupted mid-way.
+   */
+  longTestsrc(): Promise<string> {
+    return this.once('long_testsrc.mp4', (out) =>
+      this.ffmpegRun([
+        ...['-f', 'lavfi', '-i', 'testsrc2=s=160x90:r=25:d=30'],
+        ...['-f', 'lavfi', '-i', 'sine=f=440:sample_rate=48000:d=30'],
+        ...this.x264(50),
+        ...['-c:a', 'aac', '-b:a', '64k', '-shortest'],
+        out,
+      ]),
+    );
+  }
 }
 
 /** Set every duration field of a (version 0) MP4 to zero, walking the box tree. */
