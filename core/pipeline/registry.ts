@@ -9,9 +9,16 @@ import { coreDepthMidasComponent } from '../providers/core_depth_midas/index.js'
 import { coreFaceLandmarksComponent } from '../providers/core_face_landmarks/index.js';
 import { coreObjectDetectionsComponent } from '../providers/core_object_detections/index.js';
 import { coreOpticalFlowComponent } from '../providers/core_optical_flow/index.js';
+import { cutDetectionComponent } from '../modules/cut_detection/index.js';
+import { sceneClassificationComponent } from '../modules/scene_classification/index.js';
+import { shotQualityComponent } from '../modules/shot_quality/index.js';
+import { shotSequenceComponent } from '../modules/shot_sequence/index.js';
+import { videoAggregatesComponent } from '../modules/video_aggregates/index.js';
+import { videoPacingComponent } from '../modules/video_pacing/index.js';
 import type { ComponentDefinition } from './component.js';
 
-const DEFINITIONS: ComponentDefinition<any>[] = [coreClipComponent, coreFaceLandmarksComponent, coreObjectDetectionsComponent, coreDepthMidasComponent, coreOpticalFlowComponent];
+const DEFINITIONS: ComponentDefinition<any>[] = [coreClipComponent, coreFaceLandmarksComponent, coreObjectDetectionsComponent, coreDepthMidasComponent, coreOpticalFlowComponent,
+  cutDetectionComponent, shotQualityComponent, sceneClassificationComponent, videoPacingComponent, shotSequenceComponent, videoAggregatesComponent];
 export const COMPONENTS: ReadonlyMap<ComponentName, ComponentDefinition<unknown>> = new Map(DEFINITIONS.map((d) => [d.name, d]));
 
 export function componentDefinition(name: ComponentName): ComponentDefinition<unknown> {
