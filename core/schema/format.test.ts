@@ -59,7 +59,7 @@ describe('schema files in schemas/', () => {
 
   it('refuses unknown components and components without a schema', () => {
     expect(() => loadSchema('not_a_component')).toThrow(/not a component name/);
-    expect(() => loadSchema('cut_detection')).toThrow(expect.objectContaining({ code: 'schema_not_found' }));
+    expect(() => loadSchema('prediction')).toThrow(expect.objectContaining({ code: 'schema_not_found' }));
   });
 });
 
