@@ -39,10 +39,11 @@ describe('schema files in schemas/', () => {
   it('uses the schema_version the seeds fix', () => {
     expect(loadSchema('core_clip').schema_version).toBe('core_clip_npz_v1');
     expect(loadSchema('core_face_landmarks').schema_version).toBe('core_face_landmarks_npz_v1');
-    for (const audio of ['loudness_extractor', 'tempo_extractor', 'clap_extractor']) {
-      expect(loadSchema(audio).schema_version).toBe('audio_npz_v1');
-    }
-    expect(loadSchema('text_processor').schema_version).toBe('text_npz_v1');
+    // the audio family: v2 added loudness series and CLAP window embeddings (docs/CHANGELOG.md)
+    expect(loadSchema('loudness_extractor').schema_version).toBe('audio_npz_v2');
+    expect(loadSchema('tempo_extractor').schema_version).toBe('audio_npz_v1');
+    expect(loadSchema('clap_extractor').schema_version).toBe('audio_npz_v2');
+    expect(loadSchema('text_processor').schema_version).toBe('text_npz_v2');
   });
 
   it('fills defaults so code sees one shape', () => {

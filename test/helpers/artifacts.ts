@@ -25,10 +25,10 @@ export const MODEL_USED = {
 const SCHEMA_VERSIONS: Partial<Record<ComponentName, string>> = {
   core_clip: 'core_clip_npz_v1',
   core_face_landmarks: 'core_face_landmarks_npz_v1',
-  loudness_extractor: 'audio_npz_v1',
+  loudness_extractor: 'audio_npz_v2',
   tempo_extractor: 'audio_npz_v1',
-  clap_extractor: 'audio_npz_v1',
-  text_processor: 'text_npz_v1',
+  clap_extractor: 'audio_npz_v2',
+  text_processor: 'text_npz_v2',
 };
 
 /** A complete meta dict for `producer`; model keys only for components that call models. */
@@ -132,7 +132,14 @@ export function audioArtifact(component: AudioComponent, options: { empty?: bool
   switch (component) {
     case 'loudness_extractor':
       return withMeta(
-        [...features(['integrated_lufs', 'loudness_range_lu', 'true_peak_dbtp'], empty), ['lufs_present', ndarray.bool([!empty], [])]],
+        [
+          ...features(['integrated_lufs', 'loudness_range_lu', 'true_peak_dbtp'], empty),
+          ['lufs_present', ndarray.bool([!empty], [])],
+          ['momentary_times_sec', ndarray.float32(empty ? [] : [0.2, 0.3, 0.4], [empty ? 0 : 3])],
+          ['momentary_lufs', ndarray.float32(empty ? [] : [-23, -22.5, Number.NEGATIVE_INFINITY], [empty ? 0 : 3])],
+          ['short_term_times_sec', ndarray.float32(empty ? [] : [1.5], [empty ? 0 : 1])],
+          ['short_term_lufs', ndarray.float32(empty ? [] : [-23.1], [empty ? 0 : 1])],
+        ],
         meta,
       );
     case 'tempo_extractor':
@@ -152,6 +159,9 @@ export function audioArtifact(component: AudioComponent, options: { empty?: bool
           ...features(['embedding_norm'], empty),
           ['embedding', ndarray.float32(filled(16, empty ? Number.NaN : 0.25), [16])],
           ['embedding_present', ndarray.bool([!empty], [])],
+          ['window_start_sec', ndarray.float32(empty ? [] : [0, 5], [empty ? 0 : 2])],
+          ['window_end_sec', ndarray.float32(empty ? [] : [10, 12], [empty ? 0 : 2])],
+          ['window_embeddings', ndarray.float32(empty ? [] : filled(32, 0.25), [empty ? 0 : 2, 16])],
         ],
         meta,
       );
@@ -164,11 +174,17 @@ export function textArtifact(options: { empty?: boolean } = {}): NpzContents {
     [
       ...features(['title_length_chars', 'description_length_chars', 'comment_count'], empty),
       ['payload', ndarray.objectScalar({ sources: empty ? [] : ['title', 'description'], language: empty ? null : 'en' })],
+      ['embedding_sources', ndarray.objectArray(['title', 'description'])],
+      ['embeddings', ndarray.float32(empty ? filled(16, Number.NaN) : [...filled(8, 0.25), ...filled(8, Number.NaN)], [2, 8])],
+      ['embedding_present', ndarray.bool([!empty, false], [2])],
     ],
-    sampleMeta('text_processor', {
-      models: true,
-      status: empty ? 'empty' : 'ok',
-      emptyReason: empty ? 'no_text_available' : null,
-    }),
+    {
+      ...sampleMeta('text_processor', {
+        models: true,
+        status: empty ? 'empty' : 'ok',
+        emptyReason: empty ? 'no_text_available' : null,
+      }),
+      privacy: { retain_raw_comments: false, retain_raw_ocr_text: false, retention_days: null, raw_text_stored: false },
+    },
   );
 }
