@@ -5,6 +5,7 @@ import { registerBenchCommand } from './commands/bench.js';
 import { registerModelsCommand } from './commands/models.js';
 import { registerNpzCommand } from './commands/npz.js';
 import { registerSegmentCommand } from './commands/segment.js';
+import { registerServeCommand } from './commands/serve.js';
 import { registerTritonCommand } from './commands/triton.js';
 import { registerValidateCommand } from './commands/validate.js';
 
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   registerSegmentCommand(program);
   registerTritonCommand(program);
   registerBenchCommand(program);
+  registerServeCommand(program);
   return program;
 }
 

@@ -1,0 +1,151 @@
+/**
+ * The workstation API: the one handler table of core/api/contract.ts, bound to a result_store, a workspace and a
+ * settings file. Electron's main process (IPC) and `trendflow serve` (HTTP) both call `invoke`, which validates
+ * the method and its parameters before any handler runs and turns every failure into `{ code, message }`.
+ */
+import path from 'node:path';
+import { isTrendflowError, TrendflowError } from '../contracts/errors.js';
+import { DATAPROCESSOR_VERSION } from '../contracts/version.js';
+import { resolveModelsDir } from '../runtime/registry/index.js';
+import { validateRunDir } from '../schema/index.js';
+import { storeDir } from '../store/index.js';
+import { RunCatalog } from './catalog.js';
+import type { ApiHandlers, ApiMethod, ApiResponse, ApiResult, RunOverview } from './contract.js';
+import { ApiEventHub } from './events.js';
+import { framesInfo, readFramePreviews, readFramesMeta } from './frames.js';
+import { modelsStatus } from './models.js';
+import { compareRuns } from './compare.js';
+import { checkParams } from './params.js';
+import { SETTINGS_FILE_NAME, SettingsFile } from './settings.js';
+import { clipView, faceLandmarksView, facesView, featureTables, shotThumbnails, timelineView } from './views.js';
+
+export interface WorkstationApiOptions {
+  /** The workspace: frames_dirs under `frames/`, settings in `settings.json`. */
+  workspace: string;
+  /** The result_store (default `<workspace>/result_store`). */
+  store?: string;
+  /** Default `<workspace>/settings.json`. */
+  settingsFile?: string;
+  /** A models dir fixed by the host (a CLI flag); otherwise the settings' models_dir, else the default. */
+  modelsDir?: string;
+  mode: 'electron' | 'browser';
+  /** How often the store is polled for `runs.changed` while someone listens (ms). */
+  pollMs?: number;
+}
+
+export interface WorkstationApi {
+  handlers: ApiHandlers;
+  events: ApiEventHub;
+  /** Validates and runs one call; never throws. */
+  invoke(method: unknown, params: unknown): Promise<ApiResponse<unknown>>;
+  close(): void;
+}
+
+const DEFAULT_CLIP_ROWS = 1000;
+
+function unavailable(what: string, until: string): never {
+  throw new TrendflowError('feature_unavailable', `${what} is not available in this build: it arrives with ${until}`);
+}
+
+export function createWorkstationApi(options: WorkstationApiOptions): WorkstationApi {
+  const workspace = path.resolve(options.workspace);
+  const store = path.resolve(options.store ?? storeDir(workspace));
+  const catalog = new RunCatalog(store, workspace);
+  const settings = new SettingsFile(path.resolve(options.settingsFile ?? path.join(workspace, SETTINGS_FILE_NAME)));
+  const events = new ApiEventHub(store, options.pollMs);
+
+  const modelsDir = async (): Promise<string> => {
+    if (options.modelsDir !== undefined) return path.resolve(options.modelsDir);
+    const chosen = (await settings.read()).settings.models_dir;
+    return resolveModelsDir(chosen === null ? {} : { modelsDir: chosen });
+  };
+
+  const handlers: ApiHandlers = {
+    'app.info': async () => ({
+      version: DATAPROCESSOR_VERSION,
+      mode: options.mode,
+      store,
+      workspace,
+      features: { analysis: false, export: false },
+    }),
+
+    'runs.list': async ({ query, status, limit }) => {
+      const all = await catalog.list();
+      const needle = query?.trim().toLowerCase() ?? '';
+      const runs = all
+        .map((entry) => entry.summary)
+        .filter((run) => !status || (run.status !== null && status.includes(run.status)))
+        .filter((run) => !needle || [run.platform_id, run.video_id, run.run_id, run.source_name ?? ''].some((field) => field.toLowerCase().includes(needle)))
+        // run_ids sort by creation time (core/store identity), so newest first is a reverse sort
+        .sort((x, y) => (x.run_id < y.run_id ? 1 : x.run_id > y.run_id ? -1 : 0))
+        .slice(0, limit ?? 500);
+      return { store, runs, total: all.length };
+    },
+
+    'runs.overview': async ({ run: ref }): Promise<RunOverview> => {
+      const run = await catalog.open(ref);
+      const validation = await validateRunDir(run.dir);
+      const meta = await readFramesMeta(catalog.framesDir(ref));
+      return {
+        summary: catalog.summary(ref, run.manifest),
+        manifest: run.manifest,
+        validation: {
+          ok: validation.ok,
+          problems: validation.problems.map((p) => ({
+            code: p.code,
+            message: p.message,
+            file: p.path === undefined ? null : path.relative(run.dir, p.path) || '.',
+            key: p.key ?? null,
+          })),
+        },
+        frames: meta.available ? { available: true, ...framesInfo(meta.metadata) } : meta,
+      };
+    },
+
+    'runs.compare': async ({ a, b }) => compareRuns(catalog, await catalog.open(a), await catalog.open(b)),
+
+    'views.timeline': async ({ run: ref }) => timelineView(await catalog.open(ref), catalog.framesDir(ref)),
+
+    'views.frames': async ({ run: ref, frames, max_width }) => {
+      await catalog.locate(ref);
+      return readFramePreviews(catalog.framesDir(ref), frames, max_width);
+    },
+
+    'views.shot_thumbnails': async ({ run: ref, shots }) => shotThumbnails(await catalog.open(ref), shots),
+
+    'views.clip': async ({ run: ref, max_frames }) => clipView(await catalog.open(ref), catalog.framesDir(ref), max_frames ?? DEFAULT_CLIP_ROWS),
+
+    'views.faces': async ({ run: ref }) => facesView(await catalog.open(ref), catalog.framesDir(ref)),
+
+    'views.face_landmarks': async ({ run: ref, row }) => faceLandmarksView(await catalog.open(ref), row),
+
+    'views.features': async ({ run: ref }) => ({ tables: await featureTables(await catalog.open(ref)) }),
+
+    'analysis.start': async () => unavailable('starting an analysis', 'the orchestrator (issue 8); run it from the CLI once `trendflow analyze` exists'),
+    'analysis.cancel': async () => unavailable('cancelling an analysis', 'the orchestrator (issue 8)'),
+    'export.bundle': async () => unavailable('exporting a training bundle', 'the export (issue 10)'),
+
+    'settings.get': async () => settings.read(),
+    'settings.update': async ({ patch }) => settings.update(patch),
+
+    'models.status': async ({ verify }) => modelsStatus(await modelsDir(), verify ?? false),
+  };
+
+  return {
+    handlers,
+    events,
+    async invoke(method, params): Promise<ApiResponse<unknown>> {
+      try {
+        const checked = checkParams<ApiMethod>(method, params);
+        const handler = handlers[checked.method] as (p: unknown) => Promise<ApiResult<ApiMethod>>;
+        return { ok: true, value: await handler(checked.params) };
+      } catch (error) {
+        if (isTrendflowError(error)) return { ok: false, error: { code: error.code, message: error.message } };
+        // a bug, not a user error: the caller gets the message, the host's stderr the stack
+        process.stderr.write(`trendflow: api ${String(method)}: ${error instanceof Error ? error.stack : String(error)}\n`);
+        return { ok: false, error: { code: 'internal_error', message: error instanceof Error ? error.message : String(error) } };
+      }
+    },
+    close: () => events.close(),
+  };
+}

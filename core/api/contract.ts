@@ -1,0 +1,361 @@
+/**
+ * The workstation API contract (DESIGN.md §2, §11): one table of methods, their parameters and results, used by
+ * Electron IPC (main/ + preload/) and by browser mode (`trendflow serve`). Types only, so that renderer/ and
+ * preload/ can import it with `import type` (test/architecture/layering.test.ts).
+ *
+ * Large numeric data travels as typed arrays (structured clone over IPC, the binary envelope of core/api/wire.ts
+ * over HTTP), never as JSON numbers; each view asks only for what it draws. Missing values are NaN in float arrays
+ * or null in JSON fields, never 0.
+ */
+import type { ComponentKind, ComponentName } from '../contracts/components.js';
+import type { ErrorCode } from '../contracts/errors.js';
+import type { Manifest } from '../contracts/manifest.js';
+import type { ModelUsed } from '../contracts/meta.js';
+import type { EmptyReason, RunStatus } from '../contracts/status.js';
+
+/** A run of the result_store, by identity; the only way a caller names data. */
+export interface RunRef {
+  platform_id: string;
+  video_id: string;
+  run_id: string;
+}
+
+export interface ApiError {
+  code: ErrorCode;
+  message: string;
+}
+
+export type ApiResponse<T> = { ok: true; value: T } | { ok: false; error: ApiError };
+
+/** Why a part of a view has no data; the renderer shows `message` as the honest empty state. */
+export type UnavailableReason =
+  /** the component is not in the run's manifest */
+  | 'component_not_in_run'
+  /** the component ran and is `empty` (see `empty_reason`) */
+  | 'component_empty'
+  /** the component failed (see the manifest's error) */
+  | 'component_error'
+  /** the run's frames_dir (intermediate, short TTL) is gone or unfinished */
+  | 'frames_dir_missing';
+
+export interface Unavailable {
+  available: false;
+  why: UnavailableReason;
+  message: string;
+}
+
+export type Maybe<T> = ({ available: true } & T) | Unavailable;
+
+// ---- runs
+
+export interface RunSummary extends RunRef {
+  /** null when the manifest cannot be read; `problem` says why. */
+  status: RunStatus | null;
+  created_at: string | null;
+  updated_at: string | null;
+  /** File name of the analysed video (`manifest.run.source_path`), when the run came from a local file. */
+  source_name: string | null;
+  source_bytes: number | null;
+  components: { ok: number; empty: number; error: number };
+  component_names: ComponentName[];
+  /** Sum of the components' duration_ms. */
+  compute_ms: number;
+  problem: ApiError | null;
+}
+
+export interface ListRunsParams {
+  /** Case-insensitive substring of platform, video, run id or source file name. */
+  query?: string;
+  status?: RunStatus[];
+  /** Newest first; at most this many (default 500). */
+  limit?: number;
+}
+
+export interface ListRunsResult {
+  store: string;
+  /** Runs matching the filter, newest run_id first. */
+  runs: RunSummary[];
+  /** Runs in the store before filtering. */
+  total: number;
+}
+
+export interface ValidationProblem {
+  code: string;
+  message: string;
+  file: string | null;
+  key: string | null;
+}
+
+/** The run's frames_dir as the segmenter left it (null fields where it is gone). */
+export interface FramesInfo {
+  count: number;
+  width: number;
+  height: number;
+  analysis_fps: number;
+  duration_sec: number;
+  source: { name: string; width: number; height: number; fps: number | null; codec: string; has_audio: boolean; rotation_deg: number };
+  warnings: string[];
+}
+
+export interface RunOverview {
+  summary: RunSummary;
+  manifest: Manifest;
+  /** `trendflow validate` of the run folder: manifest, every artifact against its schema and sha256. */
+  validation: { ok: boolean; problems: ValidationProblem[] };
+  frames: Maybe<FramesInfo>;
+}
+
+export interface ComponentSide {
+  status: 'ok' | 'empty' | 'error';
+  empty_reason: EmptyReason | null;
+  error: ApiError | null;
+  duration_ms: number;
+  device_used: string | null;
+  producer_version: string;
+  schema_version: string;
+  model_signature: string | null;
+  models: ModelUsed[];
+  cache_hit: boolean;
+}
+
+export interface RunComparison {
+  a: RunSummary;
+  b: RunSummary;
+  /** Identity and config fields of both runs. */
+  identity: Array<{ field: string; a: string | null; b: string | null; same: boolean }>;
+  /** Every component of either run, in the order of run a then b. */
+  /** `same_models`: equal model_signature; null when a run lacks the component or neither side calls a model. */
+  components: Array<{ name: ComponentName; kind: ComponentKind; a: ComponentSide | null; b: ComponentSide | null; same_models: boolean | null }>;
+  /** Scalar features (feature_names/feature_values artifacts) of either run; null where a run has no value. */
+  features: Array<{ component: ComponentName; name: string; a: number | null; b: number | null; delta: number | null }>;
+}
+
+// ---- views (binary slices)
+
+export interface SignalsTrack {
+  /** Seconds of each analysis frame. */
+  times: Float64Array;
+  luma: Float32Array;
+  motion: Float32Array;
+  hist_diff: Float32Array;
+  /** The segmenter's cut candidates (cheap signals), not cut_detection's final shots. */
+  cut_times: Float64Array;
+  cut_scores: Float32Array;
+}
+
+/** cut_detection's shots. */
+export interface ShotsTrack {
+  start_sec: Float64Array;
+  end_sec: Float64Array;
+  /** How each shot begins: `video_start` for the first, else the transition (hard_cut, fade, dissolve…). */
+  transition: string[];
+  /** Confidence of the incoming transition in [0, 1]; NaN for the first shot. */
+  confidence: Float32Array;
+  /** 1 where the shot has a thumbnail (views.shot_thumbnails). */
+  thumbnail_present: Uint8Array;
+}
+
+export interface CurveTrack {
+  id: string;
+  label: string;
+  unit: string;
+  component: ComponentName;
+  times: Float64Array;
+  /** NaN where the component has no value. */
+  values: Float32Array;
+}
+
+export interface TimelineData {
+  run: RunRef;
+  /** The run's components and their status, so the view can say which tracks are missing and why. */
+  components: Array<{ name: ComponentName; status: 'ok' | 'empty' | 'error' }>;
+  duration_sec: number | null;
+  /** The stored (union) frames that thumbnails and frame previews can show. */
+  frames: Maybe<{ count: number; width: number; height: number; analysis_fps: number; times: Float64Array }>;
+  signals: Maybe<SignalsTrack>;
+  shots: Maybe<ShotsTrack>;
+  /** Number of faces per core_face_landmarks frame. */
+  faces: Maybe<{ times: Float64Array; counts: Uint8Array; slots: number }>;
+  curves: CurveTrack[];
+}
+
+export interface FramesParams {
+  run: RunRef;
+  /** Union indices (frames.npy rows), at most 64 per call. */
+  frames: number[];
+  /** Frames wider than this are scaled down (aspect kept); never scaled up. */
+  max_width: number;
+}
+
+export interface ShotThumbnails {
+  shots: number[];
+  width: number;
+  height: number;
+  /** B×H×W×3 RGB bytes (cut_detection's thumbnails), in the order asked. */
+  rgb: Uint8Array;
+}
+
+export interface FramesSlice {
+  frames: number[];
+  times: number[];
+  width: number;
+  height: number;
+  /** B×H×W×3 RGB bytes, the frames in the order asked. */
+  rgb: Uint8Array;
+}
+
+export interface ClipData {
+  /** Frames embedded by core_clip, and how many rows the matrices below hold (evenly subsampled above max_frames). */
+  frame_count: number;
+  rows: number;
+  /** Union indices and times of the shown rows; times null when the frames_dir is gone. */
+  frame_indices: Int32Array;
+  times: Float64Array | null;
+  embedding_dim: number;
+  model_name: string | null;
+  /** rows×rows cosine similarity of the frame embeddings. */
+  similarity: Float32Array;
+  prompts: string[];
+  /** prompts×rows cosine similarity of each prompt's text embedding with each frame. */
+  prompt_scores: Float32Array;
+  /** Row positions where a new shot starts, for the heatmap's boundary lines. */
+  boundaries: number[];
+  /** Where the boundaries come from: cut_detection's shots, else the segmenter's cut candidates; null without times. */
+  boundary_source: 'cut_detection' | 'segmenter_cut_candidates' | null;
+}
+
+export interface FacesData {
+  status: 'ok' | 'empty';
+  empty_reason: EmptyReason | null;
+  frame_indices: Int32Array;
+  times: Float64Array | null;
+  slots: number;
+  /** N×slots: 1 where a face is in the slot. */
+  present: Uint8Array;
+  /** N×slots detection scores, NaN where no face or no detector score. */
+  scores: Float32Array | null;
+}
+
+export interface FaceLandmarks {
+  /** Row of the artifact (0..N-1) and its union index. */
+  row: number;
+  frame_index: number;
+  slots: number;
+  present: Uint8Array;
+  /** slots×468×3 FaceMesh points (x, y normalised; NaN where no face). */
+  landmarks: Float32Array;
+  /** slots×4 boxes (x_min, y_min, x_max, y_max) normalised, or null when the artifact has none. */
+  boxes: Float32Array | null;
+}
+
+export interface FeatureTable {
+  component: ComponentName;
+  status: 'ok' | 'empty';
+  empty_reason: EmptyReason | null;
+  names: string[];
+  /** NaN where a value is missing. */
+  values: Float32Array;
+}
+
+// ---- settings and models
+
+export interface WorkstationSettings {
+  /** null: the default models dir (TRENDFLOW_MODELS_DIR, else the per-user folder). */
+  models_dir: string | null;
+  runtime: 'inprocess' | 'triton';
+  device: 'cpu' | 'cuda';
+  /** Base URL of the Triton server (runtime triton). */
+  triton_url: string | null;
+  /** Fixed batch sizes per component; a component not listed is planned from free memory. */
+  batch_sizes: Partial<Record<ComponentName, number>>;
+}
+
+export interface SettingsState {
+  settings: WorkstationSettings;
+  defaults: WorkstationSettings;
+  file: string;
+  /** False until the settings were saved once (the defaults apply). */
+  saved: boolean;
+}
+
+export interface ModelStatus {
+  id: string;
+  model_name: string;
+  model_version: string;
+  task: string;
+  engine: string;
+  license: string;
+  bytes: number | null;
+  /** Files present in the models dir. */
+  state: 'installed' | 'partial' | 'missing';
+  /** sha256 check of every file (only when asked with `verify`): ok, or the first problem. */
+  verified: 'ok' | 'missing' | 'mismatch' | 'unpinned' | null;
+}
+
+export interface ModelsStatus {
+  models_dir: string;
+  models: ModelStatus[];
+}
+
+export interface AppInfo {
+  version: string;
+  mode: 'electron' | 'browser';
+  store: string;
+  workspace: string;
+  /** What this build can do; a false feature answers `feature_unavailable`. */
+  features: { analysis: boolean; export: boolean };
+}
+
+export interface StartAnalysisParams {
+  video_path: string;
+  metadata_path?: string;
+  profile?: string;
+  components?: ComponentName[];
+}
+
+// ---- the method table
+
+export interface ApiMethods {
+  'app.info': { params: Record<string, never>; result: AppInfo };
+  'runs.list': { params: ListRunsParams; result: ListRunsResult };
+  'runs.overview': { params: { run: RunRef }; result: RunOverview };
+  'runs.compare': { params: { a: RunRef; b: RunRef }; result: RunComparison };
+  'views.timeline': { params: { run: RunRef }; result: TimelineData };
+  'views.frames': { params: FramesParams; result: FramesSlice };
+  'views.shot_thumbnails': { params: { run: RunRef; shots: number[] }; result: ShotThumbnails };
+  'views.clip': { params: { run: RunRef; max_frames?: number }; result: Maybe<ClipData> };
+  'views.faces': { params: { run: RunRef }; result: Maybe<FacesData> };
+  'views.face_landmarks': { params: { run: RunRef; row: number }; result: FaceLandmarks };
+  'views.features': { params: { run: RunRef }; result: { tables: FeatureTable[] } };
+  'analysis.start': { params: StartAnalysisParams; result: { job_id: string } };
+  'analysis.cancel': { params: { job_id: string }; result: { cancelled: boolean } };
+  'export.bundle': { params: { runs: RunRef[]; out_dir: string }; result: { bundle_dir: string } };
+  'settings.get': { params: Record<string, never>; result: SettingsState };
+  'settings.update': { params: { patch: Partial<WorkstationSettings> }; result: SettingsState };
+  'models.status': { params: { verify?: boolean }; result: ModelsStatus };
+}
+
+export type ApiMethod = keyof ApiMethods;
+export type ApiParams<M extends ApiMethod> = ApiMethods[M]['params'];
+export type ApiResult<M extends ApiMethod> = ApiMethods[M]['result'];
+
+/** The handler table: one async function per method, shared by IPC and HTTP. */
+export type ApiHandlers = { [M in ApiMethod]: (params: ApiParams<M>) => Promise<ApiResult<M>> };
+
+/** Pushed to every connected window (IPC) or event stream (SSE). */
+export type ApiEvent =
+  /** The set of runs in the store changed (a run was added, removed or finished). */
+  | { type: 'runs.changed'; count: number }
+  | { type: 'analysis.progress'; job_id: string; component: ComponentName | null; done: number; total: number; unit: string; eta_sec: number | null }
+  /** The desktop menu asks the renderer to show a view. */
+  | { type: 'ui.navigate'; route: '#/new' | '#/runs' | '#/settings' };
+
+/** What preload/ exposes as `window.trendflow` (and nothing else). */
+export interface TrendflowBridge {
+  readonly mode: 'electron';
+  call<M extends ApiMethod>(method: M, params: ApiParams<M>): Promise<ApiResponse<ApiResult<M>>>;
+  /** Subscribes to API events; returns the unsubscribe function. */
+  onEvent(listener: (event: ApiEvent) => void): () => void;
+  /** The native file dialog; null when the user cancels. */
+  pickFile(kind: 'video' | 'metadata'): Promise<string | null>;
+}

@@ -1,0 +1,112 @@
+/**
+ * App-wide state (zustand): the transport, app info, the route, the runs list with its filter, and the runs the
+ * analyst picked for compare/export. View data is loaded per view with useApi (hooks.ts).
+ */
+import { create } from 'zustand';
+import type { AppInfo, RunRef, RunSummary } from '../../core/api/contract.js';
+import type { RunStatus } from '../../core/contracts/status.js';
+import { ApiCallError, type Transport } from './api/client.js';
+import { formatRoute, parseRoute, refPath, sameRun, type Route } from './route.js';
+
+export interface AppState {
+  transport: Transport | null;
+  info: AppInfo | null;
+  fatal: string | null;
+  route: Route;
+  runs: RunSummary[];
+  runsTotal: number;
+  runsLoading: boolean;
+  runsError: ApiCallError | null;
+  query: string;
+  statusFilter: RunStatus[];
+  /** Runs ticked in the runs list (compare takes the first two, export all). */
+  picked: RunRef[];
+  /** Bumped on `runs.changed`, so views showing a run reload it. */
+  storeVersion: number;
+  /** The timeline cursor (seconds) of a run, shared with the CLIP and faces views. */
+  cursor: { run: string; time: number } | null;
+
+  init(transport: Transport | null): Promise<void>;
+  navigate(route: Route): void;
+  refreshRuns(): Promise<void>;
+  setQuery(query: string): void;
+  toggleStatus(status: RunStatus): void;
+  togglePicked(run: RunRef): void;
+  setCursor(run: RunRef, time: number): void;
+}
+
+export const useApp = create<AppState>((set, get) => ({
+  transport: null,
+  info: null,
+  fatal: null,
+  route: parseRoute(window.location.hash),
+  runs: [],
+  runsTotal: 0,
+  runsLoading: false,
+  runsError: null,
+  query: '',
+  statusFilter: [],
+  picked: [],
+  storeVersion: 0,
+  cursor: null,
+
+  async init(transport) {
+    if (!transport) {
+      set({ fatal: 'This page needs the access token: open the exact URL that `trendflow serve` printed (it ends in #token=…).' });
+      return;
+    }
+    set({ transport, route: parseRoute(window.location.hash) });
+    window.addEventListener('hashchange', () => set({ route: parseRoute(window.location.hash) }));
+    transport.subscribe((event) => {
+      if (event.type === 'runs.changed') {
+        set((state) => ({ storeVersion: state.storeVersion + 1 }));
+        void get().refreshRuns();
+      } else if (event.type === 'ui.navigate') {
+        window.location.hash = event.route;
+      }
+    });
+    try {
+      set({ info: await transport.call('app.info', {}) });
+    } catch (error) {
+      set({ fatal: `The workstation API does not answer: ${(error as Error).message}` });
+      return;
+    }
+    await get().refreshRuns();
+  },
+
+  navigate(route) {
+    const hash = formatRoute(route);
+    if (window.location.hash !== hash) window.location.hash = hash;
+    else set({ route });
+  },
+
+  async refreshRuns() {
+    const { transport, query, statusFilter } = get();
+    if (!transport) return;
+    set({ runsLoading: true });
+    try {
+      const result = await transport.call('runs.list', { ...(query.trim() ? { query: query.trim() } : {}), ...(statusFilter.length ? { status: statusFilter } : {}) });
+      set({ runs: result.runs, runsTotal: result.total, runsError: null, runsLoading: false });
+    } catch (error) {
+      set({ runsError: error instanceof ApiCallError ? error : new ApiCallError('internal_error', String(error)), runsLoading: false });
+    }
+  },
+
+  setQuery(query) {
+    set({ query });
+    void get().refreshRuns();
+  },
+
+  toggleStatus(status) {
+    set((state) => ({ statusFilter: state.statusFilter.includes(status) ? state.statusFilter.filter((s) => s !== status) : [...state.statusFilter, status] }));
+    void get().refreshRuns();
+  },
+
+  setCursor(run, time) {
+    set({ cursor: { run: refPath(run), time } });
+  },
+
+  togglePicked(run) {
+    set((state) => ({ picked: state.picked.some((p) => sameRun(p, run)) ? state.picked.filter((p) => !sameRun(p, run)) : [...state.picked, run] }));
+  },
+}));

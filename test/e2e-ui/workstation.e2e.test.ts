@@ -1,0 +1,329 @@
+/**
+ * End to end: the real renderer build in Chromium (playwright-core + Debian's chromium) against browser mode on a
+ * store of real runs (workstation-store.ts). Every view is checked on its content, screenshots of each view at
+ * 1280x800 (and the dense ones at 1920x1080) are written to test/.generated/e2e-ui/.
+ */
+import { existsSync, promises as fs, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createWorkstationApi, startWorkstationServer, type WorkstationApi, type WorkstationServer } from '../../core/api/index.js';
+import { FrameManager } from '../../core/segmenter/index.js';
+import { framesDir, ManifestWriter, runDir } from '../../core/store/index.js';
+import { sampleIdentity } from '../helpers/manifest.js';
+import { useTempDirs } from '../helpers/tmp.js';
+import { buildWorkstationStore, type WorkstationStore } from './workstation-store.js';
+
+const repoRoot = path.resolve(import.meta.dirname, '../..');
+const rendererBuild = path.join(repoRoot, 'dist', 'renderer');
+const SHOTS = path.join(repoRoot, 'test', '.generated', 'e2e-ui');
+const CHROMIUM = process.env.TRENDFLOW_CHROMIUM ?? '/usr/bin/chromium';
+// CI installs chromium (.ci/run); elsewhere a machine without it skips, as the NumPy tests do
+const chromiumAvailable = existsSync(CHROMIUM) || process.env.CI === 'true';
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+const tmp = useTempDirs('e2e-');
+let fixture: WorkstationStore;
+let api: WorkstationApi;
+let server: WorkstationServer;
+let context: BrowserContext;
+let page: Page;
+const problems: string[] = [];
+/** Responses with an error status the page received. */
+const refused: string[] = [];
+
+/** Builds the renderer when a source is newer than the build (`npm test` has just built it; a lone run may not have). */
+async function ensureRendererBuilt(): Promise<void> {
+  const built = path.join(rendererBuild, 'index.html');
+  const builtAt = existsSync(built) ? statSync(built).mtimeMs : 0;
+  const sources = [path.join(repoRoot, 'vite.config.ts'), path.join(repoRoot, 'renderer', 'index.html')];
+  const walk = async (dir: string): Promise<void> => {
+    for (const entry of await fs.readdir(dir, { withFileTypes: true })) {
+      if (entry.isDirectory()) await walk(path.join(dir, entry.name));
+      else sources.push(path.join(dir, entry.name));
+    }
+  };
+  await walk(path.join(repoRoot, 'renderer', 'src'));
+  if (sources.every((file) => statSync(file).mtimeMs <= builtAt)) return;
+  const { build } = await import('vite');
+  await build({ configFile: path.join(repoRoot, 'vite.config.ts'), root: path.join(repoRoot, 'renderer'), logLevel: 'warn' });
+}
+
+/**
+ * `<name>.png`: what the analyst sees at the current viewport, scrolled to the top; with `whole`, also
+ * `<name>-whole.png`: the window made as tall as the view's content (the page scrolls inside the app, so
+ * Playwright's fullPage cannot capture it), then restored.
+ */
+async function shot(name: string, whole = false): Promise<void> {
+  await page.locator('main.page').evaluate((element) => element.scrollTo(0, 0));
+  await page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
+  if (!whole) return;
+  const viewport = page.viewportSize()!;
+  const height = await page.locator('main.page').evaluate((element) => element.scrollHeight);
+  await page.setViewportSize({ width: viewport.width, height: Math.max(viewport.height, height) });
+  await page.screenshot({ path: path.join(SHOTS, `${name}-whole.png`) });
+  await page.setViewportSize(viewport);
+}
+
+const byTest = (id: string) => page.getByTestId(id);
+
+/** What the in-page functions below touch (the test program has no DOM types). */
+interface CanvasLike {
+  width: number;
+  height: number;
+  getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } };
+}
+
+/** RGBA bytes of a canvas region, read in the page. */
+function pixels(locator: ReturnType<Page['getByTestId']>, region: 'all' | [number, number]): Promise<number[]> {
+  return locator.evaluate((element, where) => {
+    const canvas = element as unknown as CanvasLike;
+    const [x, y, w, h] = where === 'all' ? [0, 0, canvas.width, canvas.height] : [where[0], where[1], 1, 1];
+    return Array.from(canvas.getContext('2d').getImageData(x, y, w, h).data);
+  }, region);
+}
+
+async function open(hash: string): Promise<void> {
+  await page.evaluate((target) => {
+    (globalThis as unknown as { location: { hash: string } }).location.hash = target;
+  }, hash);
+}
+
+const runHash = (run: { platform_id: string; video_id: string; run_id: string }, tab: string): string => `#/run/${run.platform_id}/${run.video_id}/${run.run_id}/${tab}`;
+
+describe.skipIf(!chromiumAvailable)('the workstation in Chromium (browser mode)', () => {
+  beforeAll(async () => {
+    await fs.mkdir(SHOTS, { recursive: true });
+    const [, built] = await Promise.all([ensureRendererBuilt(), buildWorkstationStore(await tmp())]);
+    fixture = built;
+    api = createWorkstationApi({ workspace: fixture.workspace, mode: 'browser', modelsDir: fixture.modelsDir, pollMs: 100 });
+    server = await startWorkstationServer({ api, rendererDir: rendererBuild });
+    context = await chromium.launchPersistentContext(await fs.mkdtemp(path.join(os.tmpdir(), 'trendflow-chromium-')), {
+      executablePath: CHROMIUM,
+      headless: true,
+      viewport: { width: 1280, height: 800 },
+      args: CHROMIUM_ARGS,
+    });
+    page = context.pages()[0] ?? (await context.newPage());
+    page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
+    page.on('console', (message) => {
+      // a refused call is logged by Chromium as a failed resource; those are checked by status below
+      if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) problems.push(`console: ${message.text()}`);
+    });
+    page.on('response', (response) => {
+      if (response.status() >= 400) refused.push(`${response.status()} ${new URL(response.url()).pathname}`);
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    await context?.close();
+    await server?.close();
+    api?.close();
+  });
+
+  it('opens with the token, takes it out of the address bar, and lists the runs', async () => {
+    await page.goto(server.url);
+    await expect.poll(() => byTest('run-row').count()).toBe(2);
+    expect(new URL(page.url()).hash).toBe('#/runs');
+    const rows = await byTest('run-row').allInnerTexts();
+    expect(rows[0]).toContain(fixture.b.run_id);
+    expect(rows[0]).toContain('partial');
+    expect(rows[0]).toContain('1 error');
+    expect(rows[1]).toContain('four_shots.mp4');
+    expect(rows[1]).toContain('4 ok');
+    await byTest('runs-search').fill('0000000a');
+    await expect.poll(() => byTest('run-row').count()).toBe(1);
+    await byTest('runs-search').fill('');
+    await expect.poll(() => byTest('run-row').count()).toBe(2);
+    await shot('runs-1280');
+    await page.setViewportSize({ width: 1920, height: 1080 });
+    await shot('runs-1920');
+    await page.setViewportSize({ width: 1280, height: 800 });
+  });
+
+  it('a tab opened without the token explains what to open, and gets no data', async () => {
+    const other = await context.newPage();
+    await other.goto(`${server.origin}/`);
+    await expect.poll(() => other.getByTestId('fatal').innerText()).toContain('access token');
+    await other.close();
+  });
+
+  it('overview: identity, frames, components with timings and models, validation, features', async () => {
+    await byTest('run-row').nth(1).click();
+    await byTest('view-overview').waitFor();
+    expect(await byTest('components-table').locator('tbody tr').count()).toBe(4);
+    expect(await byTest('component-core_clip').innerText()).toMatch(/test-clip-image[\s\S]*embeddings\.npz/);
+    expect(await byTest('validation-panel').innerText()).toContain('valid');
+    expect(await byTest('frames-panel').innerText()).toContain('96 stored frames at 320×180');
+    expect(await page.locator('.feature-table').count()).toBe(1);
+    expect(await page.locator('.feature-table').innerText()).toMatch(/loudness_extractor[\s\S]*integrated_lufs\s+-\d/);
+    await shot('overview-1280', true);
+  });
+
+  it('timeline: shot thumbnails, shots, curves; keyboard navigation, shot selection with CLIP scores', async () => {
+    await byTest('tab-timeline').click();
+    await byTest('view-timeline').waitFor();
+    await expect.poll(() => byTest('thumbnails').locator('canvas').count()).toBe(4);
+    expect(await byTest('segment').count()).toBe(4);
+    expect(await byTest('segment').nth(2).getAttribute('title')).toMatch(/^shot 3: 0:04\.00–0:06\.00, begins with hard_cut \(confidence \d\.\d\d\)$/);
+    for (const chart of ['chart-motion', 'chart-luma', 'chart-faces', 'chart-loudness_momentary']) expect(await byTest(chart).locator('canvas').count(), chart).toBeGreaterThan(0);
+    const missing = await byTest('missing-tracks').innerText();
+    expect(missing).toContain('video_pacing is not in this run');
+    expect(missing).toContain('Tempo: tempo_extractor is not in this run');
+
+    await byTest('timeline').focus();
+    await page.keyboard.press('Shift+ArrowRight');
+    await expect.poll(() => byTest('timeline-cursor').innerText()).toContain('cursor 0:02.00');
+    // the preview shows the stored frame under the cursor, pixel for pixel
+    const frames = await FrameManager.open(framesDir(fixture.workspace, fixture.a));
+    const index = frames.metadata.union_timestamps_sec.indexOf(2);
+    const expected = Array.from((await frames.get(index)).data.subarray((10 * 320 + 10) * 3, (10 * 320 + 10) * 3 + 3));
+    await frames.close();
+    await expect
+      .poll(() => byTest('frame-preview').innerText())
+      .toContain(`stored frame ${index}`);
+    expect((await pixels(byTest('frame-preview').locator('canvas'), [10, 10])).slice(0, 3)).toEqual(expected);
+
+    await page.keyboard.press('End');
+    await expect.poll(() => byTest('timeline-cursor').innerText()).toContain('cursor 0:07.92');
+    await page.keyboard.press('Shift+ArrowLeft');
+    await expect.poll(() => byTest('timeline-cursor').innerText()).toContain('cursor 0:06.00');
+    await page.keyboard.press('+');
+    await page.keyboard.press('+');
+    await expect.poll(() => byTest('timeline-cursor').innerText()).toContain('view 0:04.50–0:06.50');
+    await page.keyboard.press('0');
+    await expect.poll(() => byTest('timeline-cursor').innerText()).toContain('view 0:00.00–0:08.00');
+    await page.keyboard.press('ArrowLeft');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => byTest('shot-details').innerText()).toContain('Shot 3: 0:04.00–0:06.00');
+    await expect.poll(() => byTest('shot-details').locator('canvas').count()).toBe(8);
+    expect(await byTest('shot-scores').locator('tbody tr').count()).toBe(6);
+    await shot('timeline-1280', true);
+
+    await byTest('segment').nth(1).click();
+    await expect.poll(() => byTest('shot-details').innerText()).toContain('Shot 2: 0:02.00–0:04.00');
+    await page.setViewportSize({ width: 1920, height: 1080 });
+    await page.keyboard.press('0');
+    await expect.poll(() => byTest('thumbnails').locator('canvas').count()).toBe(4);
+    await shot('timeline-1920', true);
+    await page.setViewportSize({ width: 1280, height: 800 });
+  });
+
+  it('CLIP: the similarity matrix shows the shots as bright blocks; a click compares two frames', async () => {
+    await byTest('tab-clip').click();
+    await byTest('similarity-heatmap').waitFor();
+    const heatmap = byTest('similarity-heatmap').locator('canvas');
+    // the same shot (0–2 s with itself) is brighter than two different shots (0–2 s with 4–6 s)
+    const size = await heatmap.evaluate((element) => [(element as unknown as CanvasLike).width, (element as unknown as CanvasLike).height]);
+    const brightness = async (fx: number, fy: number): Promise<number> => {
+      const [r, g, b] = await pixels(heatmap, [Math.floor(size[0]! * fx), Math.floor(size[1]! * fy)]);
+      return r! + g! + b!;
+    };
+    expect(await brightness(0.1, 0.15)).toBeGreaterThan(await brightness(0.6, 0.15));
+    const box = (await heatmap.boundingBox())!;
+    await page.mouse.click(box.x + box.width * 0.1, box.y + box.height * 0.6);
+    await expect.poll(() => byTest('pair-panel').locator('canvas').count()).toBe(2);
+    expect(await byTest('pair-panel').innerText()).toMatch(/cosine similarity -?\d/);
+    expect(await byTest('prompt-heatmap').locator('.heatmap-row-label').count()).toBe(19);
+    expect(await byTest('prompt-heatmap').innerText()).toContain('a sharp, well-focused photo');
+    await shot('clip-1280', true);
+    await page.setViewportSize({ width: 1920, height: 1080 });
+    await shot('clip-1920', true);
+    await page.setViewportSize({ width: 1280, height: 800 });
+  });
+
+  it('faces: presence over time per slot, landmarks drawn over the frame; an empty run says why', async () => {
+    await byTest('tab-faces').click();
+    await byTest('faces-heatmap').waitFor();
+    expect(await byTest('faces-heatmap').locator('.heatmap-row-label').allInnerTexts()).toEqual(['face slot 0', 'face slot 1']);
+    await expect.poll(() => byTest('landmarks-panel').innerText()).toContain('Landmarks on frame');
+    const overlay = await pixels(byTest('landmarks-overlay'), 'all');
+    expect(overlay.filter((value, i) => i % 4 === 3 && value > 0).length).toBeGreaterThan(400);
+    await shot('faces-1280');
+    await open(runHash(fixture.b, 'faces'));
+    await expect.poll(() => byTest('view-faces').innerText()).toContain('The component is empty: no_faces_in_video');
+    expect(await byTest('view-faces').innerText()).toContain('No face in any frame');
+    await shot('faces-empty-1280');
+  });
+
+  it('prediction: an honest empty state', async () => {
+    await open(runHash(fixture.a, 'prediction'));
+    await expect.poll(() => byTest('view-prediction').innerText()).toContain('No prediction in this run');
+    await shot('prediction-1280');
+  });
+
+  it('compare: identity and model diff, timings, feature deltas, aligned timelines', async () => {
+    await byTest('nav-runs').click();
+    await expect.poll(() => byTest('run-row').count()).toBe(2);
+    for (const row of await byTest('run-row').all()) await row.getByRole('checkbox').check();
+    await byTest('compare-picked').click();
+    await byTest('compare-identity').waitFor();
+    const configRow = byTest('compare-identity').locator('tr', { hasText: 'config_hash' });
+    expect(await configRow.getAttribute('class')).toBe('diff');
+    const components = await byTest('compare-components').innerText();
+    expect(components).toContain('scene_classification');
+    expect(components).toContain('not in run');
+    expect(components).toContain('same model signature');
+    expect(components).toContain('no model');
+    // run A is the earlier run, whichever was ticked first
+    expect(await byTest('compare-identity').locator('th').nth(1).innerText()).toBe(`A: ${fixture.a.run_id}`);
+    // the same audio measured in both runs: equal loudness, a zero delta
+    const integrated = (await byTest('compare-features').locator('tr', { hasText: 'integrated_lufs' }).innerText()).split('\t');
+    expect(integrated[0]).toBe('loudness_extractor');
+    expect(integrated[2]).toMatch(/^-\d/);
+    expect(integrated[3]).toBe(integrated[2]);
+    expect(integrated[4]).toBe('0');
+    await expect.poll(() => byTest('aligned-timelines').locator('.uplot').count()).toBe(2);
+    await shot('compare-1280', true);
+    await page.setViewportSize({ width: 1920, height: 1080 });
+    await shot('compare-1920', true);
+    await page.setViewportSize({ width: 1280, height: 800 });
+  });
+
+  it('new analysis and export: the forms, and why they cannot run in this build', async () => {
+    await byTest('nav-new').click();
+    expect(await byTest('analysis-unavailable').innerText()).toContain('orchestrator');
+    await page.getByLabel('Video file').fill('/videos/clip.mp4');
+    expect(await page.getByRole('button', { name: 'Start analysis' }).isDisabled()).toBe(true);
+    await shot('new-analysis-1280');
+    await byTest('nav-export').click();
+    expect(await byTest('export-unavailable').innerText()).toContain('issue 10');
+    expect(await byTest('view-export').innerText()).toContain(fixture.a.run_id);
+    await shot('export-1280');
+  });
+
+  it('settings: models status, a saved change persists, an invalid one is refused', async () => {
+    await byTest('nav-settings').click();
+    await expect.poll(() => byTest('model-row').count()).toBeGreaterThan(3);
+    expect(await byTest('models-panel').locator('tr', { hasText: 'test-clip-image' }).innerText()).toContain('installed');
+    await page.getByLabel('Triton URL').fill('http://gpu-box:8000');
+    await page.getByLabel('Triton server').check();
+    await page.getByLabel('batch size core_clip').fill('16');
+    await byTest('settings-save').click();
+    await expect.poll(() => byTest('settings-saved').innerText()).toContain('settings.json');
+    const saved = JSON.parse(await fs.readFile(path.join(fixture.workspace, 'settings.json'), 'utf8')) as Record<string, unknown>;
+    expect(saved).toMatchObject({ runtime: 'triton', triton_url: 'http://gpu-box:8000', batch_sizes: { core_clip: 16 } });
+    await page.reload();
+    await expect.poll(() => page.getByLabel('Triton URL').inputValue()).toBe('http://gpu-box:8000');
+    await page.getByLabel('Triton URL').fill('');
+    await byTest('settings-save').click();
+    await expect.poll(() => byTest('error').innerText()).toContain('runtime triton needs a triton_url');
+    await shot('settings-1280', true);
+  });
+
+  it('the runs list follows the store: a run written meanwhile appears', async () => {
+    await byTest('nav-runs').click();
+    await expect.poll(() => byTest('run-row').count()).toBe(2);
+    const identity = sampleIdentity({ run_id: '20260304T000000Z-000000cc' });
+    const writer = await ManifestWriter.create(runDir(fixture.store, identity), { identity });
+    await writer.close();
+    await expect.poll(() => byTest('run-row').count(), { timeout: 10_000 }).toBe(3);
+    expect(await byTest('run-row').first().innerText()).toContain('running');
+  });
+
+  it('raised no page or console errors, and the only refused call was the invalid settings', () => {
+    expect(problems).toEqual([]);
+    expect(refused).toEqual(['400 /api/settings.update']);
+  });
+});
