@@ -7,7 +7,7 @@ import type { Box, Detection } from '../vision/boxes.js';
 import { openFaceDetector, type FaceDetector } from '../vision/face-detectors.js';
 import type { RgbImage } from '../vision/image.js';
 import type { ModelContext } from '../vision/models.js';
-import { readAnalysisImage, linkModels } from '../vision/testing.js';
+import { readAnalysisImage, linkModels } from '../../../test/helpers/vision-models.js';
 import { FACEMESH_POINTS, openFaceMesh, projectLandmarks, roiFromDetection, roiFromLandmarks, type FaceMesh, type MeshFace } from './facemesh.js';
 import { runFaceStages } from './stages.js';
 

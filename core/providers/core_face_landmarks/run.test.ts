@@ -14,7 +14,7 @@ import { SHARED_MODELS_DIR } from '../../../test/helpers/shared-models.js';
 import { useTempDirs } from '../../../test/helpers/tmp.js';
 import { VideoFixtures } from '../../../test/helpers/video-fixtures.js';
 import type { ModelContext } from '../vision/models.js';
-import { linkModels } from '../vision/testing.js';
+import { linkModels } from '../../../test/helpers/vision-models.js';
 import { coreFaceLandmarksComponent, DEFAULT_CORE_FACE_LANDMARKS_CONFIG, runCoreFaceLandmarks, type CoreFaceLandmarksConfig } from './index.js';
 
 /** ../shared/media: real photos and clips, read in place. */

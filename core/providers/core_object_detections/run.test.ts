@@ -12,7 +12,7 @@ import { SHARED_MODELS_DIR } from '../../../test/helpers/shared-models.js';
 import { useTempDirs } from '../../../test/helpers/tmp.js';
 import { VideoFixtures } from '../../../test/helpers/video-fixtures.js';
 import type { ModelContext } from '../vision/models.js';
-import { linkModels } from '../vision/testing.js';
+import { linkModels } from '../../../test/helpers/vision-models.js';
 import { COCO_CLASS_NAMES, DEFAULT_CORE_OBJECT_DETECTIONS_CONFIG, runCoreObjectDetections, type CoreObjectDetectionsConfig } from './index.js';
 
 /** ../shared/media: real photos and clips, read in place. */

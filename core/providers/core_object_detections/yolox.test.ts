@@ -5,7 +5,7 @@ import { SHARED_MODELS_DIR } from '../../../test/helpers/shared-models.js';
 import { useTempDirs } from '../../../test/helpers/tmp.js';
 import type { RgbImage } from '../vision/image.js';
 import { openModel, type ModelContext, type OpenedModel } from '../vision/models.js';
-import { readAnalysisImage, linkModels } from '../vision/testing.js';
+import { readAnalysisImage, linkModels } from '../../../test/helpers/vision-models.js';
 import { COCO_CLASS_NAMES } from './coco.js';
 import { decodeYolox, yoloxDetector } from './yolox.js';
 

@@ -7,7 +7,7 @@ import type { Anchor } from './anchors.js';
 import { decodeBlazeFace, decodeUltraFace, decodeYunet, FACE_DETECTOR_IDS, openFaceDetector, type FaceDetector, type YunetOutputs } from './face-detectors.js';
 import type { RgbImage } from './image.js';
 import type { ModelContext } from './models.js';
-import { readAnalysisImage, linkModels } from './testing.js';
+import { readAnalysisImage, linkModels } from '../../../test/helpers/vision-models.js';
 
 /** ../shared/media: real photos and clips, read in place. */
 const SHARED_MEDIA_DIR = path.resolve(SHARED_MODELS_DIR, '..', 'media');

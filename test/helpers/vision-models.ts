@@ -5,10 +5,10 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
-import { OnnxSessionRegistry } from '../../runtime/onnx/sessions.js';
-import { loadRegistry } from '../../runtime/registry/index.js';
-import { resizeRgb, type RgbImage } from './image.js';
-import type { ModelContext } from './models.js';
+import { OnnxSessionRegistry } from '../../core/runtime/onnx/sessions.js';
+import { loadRegistry } from '../../core/runtime/registry/index.js';
+import { resizeRgb, type RgbImage } from '../../core/providers/vision/image.js';
+import type { ModelContext } from '../../core/providers/vision/models.js';
 
 /**
  * A models dir in `work` whose `<id>/<file>` entries are symlinks to `<sourceDir>/<id>/<file>` (model files only:
