@@ -19,7 +19,7 @@ import type { ComponentKind, ComponentName } from '../../core/contracts/componen
 import type { ManifestArtifact, ManifestComponent } from '../../core/contracts/manifest.js';
 import type { ModelUsed, RunIdentity } from '../../core/contracts/meta.js';
 import { ndarray } from '../../core/npz/index.js';
-import { standaloneRunContext } from '../../core/audio/shared/run-context.js';
+import { standaloneRunContext } from '../helpers/run-context.js';
 import { LOUDNESS_SCHEMA_VERSION, runLoudnessExtractor } from '../../core/audio/loudness_extractor/index.js';
 import { CUT_DETECTION_SCHEMA_VERSION, DEFAULT_CUT_DETECTION_PARAMS, runCutDetection } from '../../core/modules/cut_detection/index.js';
 import { artifactMeta, writeArtifact } from '../../core/pipeline/artifact.js';

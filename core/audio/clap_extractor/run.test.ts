@@ -12,7 +12,7 @@ import { makeClapAudioModel } from '../../../test/helpers/onnx-models.js';
 import { numpyAvailableOrCi, runPython } from '../../../test/helpers/python.js';
 import { useTempDirs } from '../../../test/helpers/tmp.js';
 import { VideoFixtures } from '../../../test/helpers/video-fixtures.js';
-import { standaloneRunContext } from '../shared/run-context.js';
+import { standaloneRunContext } from '../../../test/helpers/run-context.js';
 import { CLAP_INPUT, clapLogMel } from './features.js';
 import { clapWindows, DEFAULT_CLAP_CONFIG, runClapExtractor, type ClapConfig } from './run.js';
 

@@ -12,7 +12,7 @@ import { sampleIdentity } from '../../../test/helpers/manifest.js';
 import { numpyAvailableOrCi, runPython } from '../../../test/helpers/python.js';
 import { useTempDirs } from '../../../test/helpers/tmp.js';
 import { VideoFixtures } from '../../../test/helpers/video-fixtures.js';
-import { standaloneRunContext } from '../shared/run-context.js';
+import { standaloneRunContext } from '../../../test/helpers/run-context.js';
 import { LOUDNESS_FEATURES, runLoudnessExtractor } from './run.js';
 
 const tmp = useTempDirs('loudness-');

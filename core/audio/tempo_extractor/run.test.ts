@@ -7,7 +7,7 @@ import { sampleIdentity } from '../../../test/helpers/manifest.js';
 import { numpyAvailableOrCi, runPython } from '../../../test/helpers/python.js';
 import { useTempDirs } from '../../../test/helpers/tmp.js';
 import { VideoFixtures } from '../../../test/helpers/video-fixtures.js';
-import { standaloneRunContext } from '../shared/run-context.js';
+import { standaloneRunContext } from '../../../test/helpers/run-context.js';
 import { runTempoExtractor, TEMPO_FEATURES } from './run.js';
 
 const tmp = useTempDirs('tempo-');

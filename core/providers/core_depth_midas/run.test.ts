@@ -9,7 +9,7 @@ import { OnnxSessionRegistry } from '../../runtime/onnx/sessions.js';
 import { addModel, loadRegistry } from '../../runtime/registry/index.js';
 import { validateNpzFile } from '../../schema/index.js';
 import { segmentVideo } from '../../segmenter/segment.js';
-import { standaloneRunContext } from '../../audio/shared/run-context.js';
+import { standaloneRunContext } from '../../../test/helpers/run-context.js';
 import { sampleIdentity } from '../../../test/helpers/manifest.js';
 import { makeDepthContractModel, makeFlowContractModel } from '../../../test/helpers/onnx-models.js';
 import { numpyAvailableOrCi, runPython } from '../../../test/helpers/python.js';

@@ -7,7 +7,7 @@ import { componentDefinition } from '../../pipeline/registry.js';
 import { validateNpzFile } from '../../schema/index.js';
 import { FrameManager } from '../../segmenter/frame-manager.js';
 import { segmentVideo } from '../../segmenter/segment.js';
-import { standaloneRunContext } from '../../audio/shared/run-context.js';
+import { standaloneRunContext } from '../../../test/helpers/run-context.js';
 import { sampleIdentity } from '../../../test/helpers/manifest.js';
 import { numpyAvailableOrCi, runPython } from '../../../test/helpers/python.js';
 import { SHARED_MODELS_DIR } from '../../../test/helpers/shared-models.js';

@@ -5,7 +5,7 @@ import { getArray, getMeta, getStringList, readNpzFile } from '../../npz/index.j
 import { componentDefinition } from '../../pipeline/registry.js';
 import { validateNpzFile } from '../../schema/index.js';
 import { segmentVideo } from '../../segmenter/segment.js';
-import { standaloneRunContext } from '../../audio/shared/run-context.js';
+import { standaloneRunContext } from '../../../test/helpers/run-context.js';
 import { sampleIdentity } from '../../../test/helpers/manifest.js';
 import { numpyAvailableOrCi, runPython } from '../../../test/helpers/python.js';
 import { SHARED_MODELS_DIR } from '../../../test/helpers/shared-models.js';

@@ -3,13 +3,13 @@
  * (tests, benchmarks, one-off runs): the video is probed once and `audio(rate)` extracts mono audio once per
  * rate, null when the file has no audio stream — the contract `ctx.audio` has in a pipeline run.
  */
-import type { RunIdentity } from '../../contracts/meta.js';
-import type { ComponentInput, ComponentRunContext } from '../../pipeline/component.js';
-import type { ComponentName } from '../../contracts/components.js';
-import { OnnxSessionRegistry } from '../../runtime/onnx/sessions.js';
-import { loadRegistry, type ModelRegistry } from '../../runtime/registry/index.js';
-import { extractAudio, type AudioSamples } from '../../video/audio.js';
-import { probeVideo } from '../../video/probe.js';
+import type { RunIdentity } from '../../core/contracts/meta.js';
+import type { ComponentInput, ComponentRunContext } from '../../core/pipeline/component.js';
+import type { ComponentName } from '../../core/contracts/components.js';
+import { OnnxSessionRegistry } from '../../core/runtime/onnx/sessions.js';
+import { loadRegistry, type ModelRegistry } from '../../core/runtime/registry/index.js';
+import { extractAudio, type AudioSamples } from '../../core/video/audio.js';
+import { probeVideo } from '../../core/video/probe.js';
 
 export interface StandaloneContextOptions {
   videoPath: string;
