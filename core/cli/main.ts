@@ -1,11 +1,17 @@
 import { Command, CommanderError } from 'commander';
 import { isTrendflowError } from '../contracts/errors.js';
 import { DATAPROCESSOR_VERSION } from '../contracts/version.js';
+import { registerAnalyzeCommand } from './commands/analyze.js';
 import { registerBenchCommand } from './commands/bench.js';
+import { registerGcCommand } from './commands/gc.js';
+import { registerIndexCommand } from './commands/index.js';
 import { registerModelsCommand } from './commands/models.js';
 import { registerNpzCommand } from './commands/npz.js';
+import { registerResumeCommand } from './commands/resume.js';
+import { registerRunsCommand } from './commands/runs.js';
 import { registerSegmentCommand } from './commands/segment.js';
 import { registerServeCommand } from './commands/serve.js';
+import { registerShowCommand } from './commands/show.js';
 import { registerTritonCommand } from './commands/triton.js';
 import { registerValidateCommand } from './commands/validate.js';
 
@@ -16,6 +22,12 @@ export function buildProgram(): Command {
     .version(DATAPROCESSOR_VERSION)
     .showHelpAfterError()
     .exitOverride();
+  registerAnalyzeCommand(program);
+  registerRunsCommand(program);
+  registerShowCommand(program);
+  registerResumeCommand(program);
+  registerGcCommand(program);
+  registerIndexCommand(program);
   registerNpzCommand(program);
   registerModelsCommand(program);
   registerValidateCommand(program);
