@@ -66,6 +66,20 @@ describe('validateRunDir', () => {
     ]);
   });
 
+  it('accepts a component that never ran for a missing dependency and wrote nothing, but no other artifact-less one', async () => {
+    const runDir = await writeRun();
+    await fs.rm(path.join(runDir, 'loudness_extractor'), { recursive: true });
+    await editManifest(runDir, (manifest) => {
+      const loudness = manifest.components.find((c) => c.name === 'loudness_extractor')!;
+      Object.assign(loudness, { status: 'empty', empty_reason: 'dependency_missing', error: null, artifacts: [] });
+    });
+    expect((await validateRunDir(runDir)).problems).toEqual([]);
+    await editManifest(runDir, (manifest) => {
+      Object.assign(manifest.components.find((c) => c.name === 'loudness_extractor')!, { empty_reason: 'audio_missing_or_extract_failed' });
+    });
+    expect(codes(await validateRunDir(runDir))).toEqual(['artifact_missing']);
+  });
+
   it('flags unlisted NPZ files, any JSON but manifest.json, and other stray files', async () => {
     const runDir = await writeRun();
     await fs.copyFile(path.join(runDir, 'core_clip', 'embeddings.npz'), path.join(runDir, 'core_clip', 'old.npz'));

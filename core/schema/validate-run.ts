@@ -107,7 +107,9 @@ async function checkComponent(
   problems: Problem[],
 ): Promise<void> {
   const schema = schemaFor(component.name);
-  if (schema && component.status !== 'error' && !component.artifacts.some((a) => path.posix.basename(a.path) === schema.artifact)) {
+  // a component that never ran because a required input was missing may have written nothing (DESIGN.md §7)
+  const neverRan = component.status === 'empty' && component.empty_reason === 'dependency_missing' && component.artifacts.length === 0;
+  if (schema && component.status !== 'error' && !neverRan && !component.artifacts.some((a) => path.posix.basename(a.path) === schema.artifact)) {
     report(
       'artifact_missing',
       `${component.name} has status ${component.status} but the manifest lists no ${schema.artifact}`,
