@@ -170,6 +170,8 @@ export class OnnxSessionRegistry {
         intraOpNumThreads: intra,
         interOpNumThreads: inter,
         graphOptimizationLevel: 'all',
+        // errors only: graph-cleanup warnings of some exports (unused initializers) would flood every run's stderr
+        logSeverityLevel: 3,
       });
       return new LoadedOnnxModel(file, deviceLabel, precision, session);
     } catch (error) {
