@@ -4,11 +4,11 @@
  * app:// out of the built files only, the menu and file dialogs, and IPC bound to the core/api handler table with
  * sender checks (main/security.ts) and payload validation (core/api checkParams inside `invoke`).
  */
-import { app, BrowserWindow, dialog, ipcMain, Menu, protocol, session, type IpcMainInvokeEvent, type MenuItemConstructorOptions } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, Menu, protocol, session, utilityProcess, type IpcMainInvokeEvent, type MenuItemConstructorOptions } from 'electron';
 import { promises as fs } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { CONTENT_SECURITY_POLICY, createWorkstationApi, mimeType, rendererDir, rendererFiles } from '../core/api/index.js';
-import type { ApiEvent } from '../core/api/index.js';
+import type { AnalysisWorkerSpawner, ApiEvent, FromWorker } from '../core/api/index.js';
 import { resolveWorkspace } from '../core/store/index.js';
 import { APP_ENTRY, APP_SCHEME, appPath, FILE_KINDS, IPC_CALL, IPC_EVENT, IPC_PICK_FILE, isAppUrl, isFileKind, senderAllowed } from './security.js';
 
@@ -22,6 +22,17 @@ function workspaceFromArgs(): string {
 }
 
 const preloadFile = fileURLToPath(new URL('../preload/index.cjs', import.meta.url));
+
+/** Analysis jobs run in a utilityProcess (core/api/analysis-worker.ts): off the main process, so the window never waits on the pipeline. */
+const spawnUtilityWorker: AnalysisWorkerSpawner = (entry) => {
+  const child = utilityProcess.fork(entry, [], { serviceName: 'TrendFlow analysis', stdio: 'inherit' });
+  return {
+    send: (message) => child.postMessage(message),
+    onMessage: (listener) => child.on('message', (message: FromWorker) => listener(message)),
+    onExit: (listener) => child.once('exit', (code) => listener(code)),
+    kill: () => void child.kill(),
+  };
+};
 
 async function serveRenderer(): Promise<void> {
   const files = await rendererFiles(rendererDir());
@@ -117,7 +128,7 @@ async function start(): Promise<void> {
   await app.whenReady();
   lockDownSessions();
   await serveRenderer();
-  const api = createWorkstationApi({ workspace: workspaceFromArgs(), mode: 'electron' });
+  const api = createWorkstationApi({ workspace: workspaceFromArgs(), mode: 'electron', spawnWorker: spawnUtilityWorker });
   const window = createWindow();
   buildMenu(window);
 

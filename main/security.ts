@@ -3,6 +3,8 @@
  * Electron binary (test/e2e-ui/main-security.test.ts). main.ts applies them.
  */
 
+import { VIDEO_EXTENSIONS } from '../core/api/analysis.js';
+
 /** The renderer is served from this privileged standard scheme (never file://), so it has a real origin. */
 export const APP_SCHEME = 'app';
 export const APP_HOST = 'trendflow';
@@ -44,7 +46,7 @@ export function senderAllowed(facts: SenderFacts): boolean {
 }
 
 export const FILE_KINDS = {
-  video: { name: 'Video', extensions: ['mp4', 'mov', 'mkv', 'webm', 'avi', 'm4v', 'mpg', 'mpeg'] },
+  video: { name: 'Video', extensions: VIDEO_EXTENSIONS },
   metadata: { name: 'Video metadata (JSON)', extensions: ['json'] },
 } as const;
 

@@ -3,15 +3,21 @@
  * settings file. Electron's main process (IPC) and `trendflow serve` (HTTP) both call `invoke`, which validates
  * the method and its parameters before any handler runs and turns every failure into `{ code, message }`.
  */
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { isTrendflowError, TrendflowError } from '../contracts/errors.js';
 import { DATAPROCESSOR_VERSION } from '../contracts/version.js';
-import { resolveModelsDir } from '../runtime/registry/index.js';
+import type { ComponentName } from '../contracts/components.js';
+import { loadRegistry, resolveModelsDir } from '../runtime/registry/index.js';
+import { readMetadataInput } from '../pipeline/inputs.js';
 import { validateRunDir } from '../schema/index.js';
 import { storeDir } from '../store/index.js';
+import { checkInputFile } from '../video/process.js';
+import { checkInputPath, defaultVideoDirs, listProfiles, listVideoFiles, resolveProfileReference } from './analysis.js';
 import { RunCatalog } from './catalog.js';
 import type { ApiHandlers, ApiMethod, ApiResponse, ApiResult, RunOverview } from './contract.js';
 import { ApiEventHub } from './events.js';
+import { AnalysisJobs, analysisWorkerEntry, type AnalysisWorkerSpawner } from './jobs.js';
 import { framesInfo, readFramePreviews, readFramesMeta } from './frames.js';
 import { modelsStatus } from './models.js';
 import { compareRuns } from './compare.js';
@@ -31,6 +37,13 @@ export interface WorkstationApiOptions {
   mode: 'electron' | 'browser';
   /** How often the store is polled for `runs.changed` while someone listens (ms). */
   pollMs?: number;
+  /**
+   * Folders analysis inputs may come from. Browser mode default: `$TRENDFLOW_VIDEO_DIRS`, else `<workspace>/videos`;
+   * Electron default null: any local file (the user picks it in the native dialog).
+   */
+  videoDirs?: string[] | null;
+  /** How analysis workers are started: a forked Node child by default; Electron passes a utilityProcess one. */
+  spawnWorker?: AnalysisWorkerSpawner;
 }
 
 export interface WorkstationApi {
@@ -53,6 +66,8 @@ export function createWorkstationApi(options: WorkstationApiOptions): Workstatio
   const catalog = new RunCatalog(store, workspace);
   const settings = new SettingsFile(path.resolve(options.settingsFile ?? path.join(workspace, SETTINGS_FILE_NAME)));
   const events = new ApiEventHub(store, options.pollMs);
+  const jobs = new AnalysisJobs(events, options.spawnWorker);
+  const videoDirs = options.videoDirs !== undefined ? (options.videoDirs?.map((dir) => path.resolve(dir)) ?? null) : options.mode === 'browser' ? defaultVideoDirs(workspace) : null;
 
   const modelsDir = async (): Promise<string> => {
     if (options.modelsDir !== undefined) return path.resolve(options.modelsDir);
@@ -66,7 +81,8 @@ export function createWorkstationApi(options: WorkstationApiOptions): Workstatio
       mode: options.mode,
       store,
       workspace,
-      features: { analysis: false, export: false },
+      features: { analysis: true, export: false },
+      video_dirs: videoDirs,
     }),
 
     'runs.list': async ({ query, status, limit }) => {
@@ -121,8 +137,33 @@ export function createWorkstationApi(options: WorkstationApiOptions): Workstatio
 
     'views.features': async ({ run: ref }) => ({ tables: await featureTables(await catalog.open(ref)) }),
 
-    'analysis.start': async () => unavailable('starting an analysis', 'the orchestrator (issue 8); run it from the CLI once `trendflow analyze` exists'),
-    'analysis.cancel': async () => unavailable('cancelling an analysis', 'the orchestrator (issue 8)'),
+    'analysis.profiles': async () => listProfiles(workspace),
+
+    'analysis.videos': async () => (videoDirs === null ? { video_dirs: null, videos: [], truncated: false } : { video_dirs: videoDirs, ...(await listVideoFiles(videoDirs)) }),
+
+    'analysis.start': async ({ video_path, metadata_path, profile, components }) => {
+      if (!existsSync(analysisWorkerEntry())) throw new TrendflowError('feature_unavailable', `the analysis worker is not built (${analysisWorkerEntry()}); run \`npm run build\``);
+      // everything that can be checked here is, so the caller hears of a bad input at once rather than as a failed job
+      const video = await checkInputPath(video_path, videoDirs, 'video');
+      await checkInputFile(video);
+      const metadata = metadata_path === undefined ? null : await checkInputPath(metadata_path, videoDirs, 'metadata JSON');
+      if (metadata !== null) await readMetadataInput(metadata);
+      // the profile and its params are resolved as the worker will (run config): a bad one is refused here, and the
+      // job lists the components that will run, dependencies included, from the start
+      const [{ DEFAULT_PROFILE, loadProfile }, { COMPONENTS }, { resolveRunConfig }] = await Promise.all([import('../pipeline/profile.js'), import('../pipeline/registry.js'), import('../pipeline/run-config.js')]);
+      const reference = await resolveProfileReference(profile ?? DEFAULT_PROFILE, workspace);
+      const models = await modelsDir();
+      const config = resolveRunConfig({ profile: await loadProfile(reference), only: components, components: COMPONENTS, registry: await loadRegistry({ modelsDir: models }) });
+      return jobs.start({ video, profile: reference, components: components ?? null, metadata, workspace, modelsDir: models }, Object.keys(config.components) as ComponentName[]);
+    },
+
+    'analysis.cancel': async ({ job_id }) => {
+      const result = jobs.cancel(job_id);
+      if (!result) throw new TrendflowError('invalid_argument', `no analysis job ${job_id} in this session`);
+      return result;
+    },
+
+    'analysis.list': async () => ({ jobs: jobs.list() }),
     'export.bundle': async () => unavailable('exporting a training bundle', 'the export (issue 10)'),
 
     'settings.get': async () => settings.read(),
@@ -146,6 +187,9 @@ export function createWorkstationApi(options: WorkstationApiOptions): Workstatio
         return { ok: false, error: { code: 'internal_error', message: error instanceof Error ? error.message : String(error) } };
       }
     },
-    close: () => events.close(),
+    close: () => {
+      jobs.close();
+      events.close();
+    },
   };
 }

@@ -304,13 +304,89 @@ export interface AppInfo {
   workspace: string;
   /** What this build can do; a false feature answers `feature_unavailable`. */
   features: { analysis: boolean; export: boolean };
+  /** Browser mode: the folders videos and metadata files may be taken from (absolute). Electron: null (any local file the user picks). */
+  video_dirs: string[] | null;
 }
 
 export interface StartAnalysisParams {
   video_path: string;
   metadata_path?: string;
+  /** A built-in profile name (profiles/), or a profile of the workspace (`<workspace>/profiles/<name>.json`). Default tier0. */
   profile?: string;
+  /** Just these components and what they require (`trendflow analyze --components`). */
   components?: ComponentName[];
+}
+
+export interface ProfileInfo {
+  name: string;
+  description: string;
+  /** `builtin`: profiles/ of the program; `workspace`: `<workspace>/profiles/`. */
+  source: 'builtin' | 'workspace';
+  /** The profile's components after `extends`; `implemented` false for those this build does not have yet (not run). */
+  components: Array<{ name: ComponentName; required: boolean; implemented: boolean }>;
+}
+
+/** A profile file that cannot be loaded is listed with its problem, not hidden. */
+export interface ProfilesResult {
+  profiles: ProfileInfo[];
+  problems: Array<{ file: string; error: ApiError }>;
+  default_profile: string;
+}
+
+/** A video file the analyst may pick in browser mode (under one of `video_dirs`). */
+export interface VideoFileEntry {
+  path: string;
+  name: string;
+  bytes: number;
+  modified_at: string;
+}
+
+export type AnalysisJobState =
+  /** waiting for the job before it to end (one analysis at a time: each already uses every core) */
+  | 'queued'
+  /** the worker process is starting or checking the inputs (no run yet) */
+  | 'starting'
+  | 'running'
+  /** cancel was asked; the orchestrator is stopping the components */
+  | 'cancelling'
+  /** the run ended ok or error (see run_status) */
+  | 'finished'
+  | 'cancelled'
+  /** the run could not start (bad video, profile, metadata…) or the worker died; see error */
+  | 'failed';
+
+export interface AnalysisJobComponent {
+  name: ComponentName;
+  /** `cancelled`: not finished when the job was cancelled or failed (not recorded in the manifest; resume redoes it). */
+  state: 'pending' | 'running' | 'ok' | 'empty' | 'error' | 'cancelled';
+  /** Units done of total (frames, batches, windows…: `unit`); 0/0 until the component reports. */
+  done: number;
+  total: number;
+  unit: string;
+  eta_sec: number | null;
+  cache_hit: boolean;
+  /** How long it took, once finished (from the moment it got its slot); null before. */
+  duration_ms: number | null;
+}
+
+/** One analysis started from the workstation, as the host process sees it. */
+export interface AnalysisJob {
+  job_id: string;
+  video_path: string;
+  profile: string;
+  state: AnalysisJobState;
+  started_at: string;
+  finished_at: string | null;
+  /** The run, once the orchestrator created it. */
+  run: RunRef | null;
+  run_status: RunStatus | null;
+  error: ApiError | null;
+  /** Decoding and sampling the frames once for every component (skipped when no component needs to compute). */
+  /** `skipped`: the job ended without segmenting (every component a cache hit, or it stopped before). */
+  segmenter: { state: 'pending' | 'running' | 'done' | 'skipped'; done: number; total: number; eta_sec: number | null };
+  components: AnalysisJobComponent[];
+  /** The whole job: the segmenter and every component weigh one part each; ETA from the rate so far. */
+  overall: { fraction: number; eta_sec: number | null };
 }
 
 // ---- the method table
@@ -327,8 +403,13 @@ export interface ApiMethods {
   'views.faces': { params: { run: RunRef }; result: Maybe<FacesData> };
   'views.face_landmarks': { params: { run: RunRef; row: number }; result: FaceLandmarks };
   'views.features': { params: { run: RunRef }; result: { tables: FeatureTable[] } };
-  'analysis.start': { params: StartAnalysisParams; result: { job_id: string } };
-  'analysis.cancel': { params: { job_id: string }; result: { cancelled: boolean } };
+  'analysis.profiles': { params: Record<string, never>; result: ProfilesResult };
+  'analysis.videos': { params: Record<string, never>; result: { video_dirs: string[] | null; videos: VideoFileEntry[]; truncated: boolean } };
+  'analysis.start': { params: StartAnalysisParams; result: AnalysisJob };
+  /** `cancelled` false when the job had already ended. */
+  'analysis.cancel': { params: { job_id: string }; result: { cancelled: boolean; job: AnalysisJob } };
+  /** Jobs of this host process, newest first (running ones and the last finished ones). */
+  'analysis.list': { params: Record<string, never>; result: { jobs: AnalysisJob[] } };
   'export.bundle': { params: { runs: RunRef[]; out_dir: string }; result: { bundle_dir: string } };
   'settings.get': { params: Record<string, never>; result: SettingsState };
   'settings.update': { params: { patch: Partial<WorkstationSettings> }; result: SettingsState };
@@ -346,7 +427,8 @@ export type ApiHandlers = { [M in ApiMethod]: (params: ApiParams<M>) => Promise<
 export type ApiEvent =
   /** The set of runs in the store changed (a run was added, removed or finished). */
   | { type: 'runs.changed'; count: number }
-  | { type: 'analysis.progress'; job_id: string; component: ComponentName | null; done: number; total: number; unit: string; eta_sec: number | null }
+  /** A job's state changed or it made progress (component done/total, ETA); at most a few per second per job. */
+  | { type: 'analysis.progress'; job: AnalysisJob }
   /** The desktop menu asks the renderer to show a view. */
   | { type: 'ui.navigate'; route: '#/new' | '#/runs' | '#/settings' };
 

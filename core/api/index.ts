@@ -7,3 +7,5 @@ export { CONTENT_SECURITY_POLICY, LOOPBACK_HOST, startWorkstationServer, type Wo
 export { DEFAULT_SETTINGS, SETTINGS_FILE_NAME, SettingsFile } from './settings.js';
 export { encodeEnvelope, WIRE_CONTENT_TYPE, WIRE_MAGIC } from './wire.js';
 export { mimeType, packageRoot, rendererDir, rendererFiles } from './paths.js';
+export { AnalysisJobs, analysisWorkerEntry, forkAnalysisWorker, type AnalysisWorkerHandle, type AnalysisWorkerSpawner, type FromWorker, type ToWorker, type WorkerJob } from './jobs.js';
+export { checkInputPath, defaultVideoDirs, listProfiles, listVideoFiles, VIDEO_DIRS_ENV, VIDEO_EXTENSIONS } from './analysis.js';

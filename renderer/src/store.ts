@@ -3,7 +3,7 @@
  * analyst picked for compare/export. View data is loaded per view with useApi (hooks.ts).
  */
 import { create } from 'zustand';
-import type { AppInfo, RunRef, RunSummary } from '../../core/api/contract.js';
+import type { AnalysisJob, AppInfo, RunRef, RunSummary } from '../../core/api/contract.js';
 import type { RunStatus } from '../../core/contracts/status.js';
 import { ApiCallError, type Transport } from './api/client.js';
 import { formatRoute, parseRoute, refPath, sameRun, type Route } from './route.js';
@@ -25,6 +25,8 @@ export interface AppState {
   storeVersion: number;
   /** The timeline cursor (seconds) of a run, shared with the CLIP and faces views. */
   cursor: { run: string; time: number } | null;
+  /** Analyses started from the workstation (this host's jobs), newest first, kept current by `analysis.progress`. */
+  jobs: AnalysisJob[];
 
   init(transport: Transport | null): Promise<void>;
   navigate(route: Route): void;
@@ -33,6 +35,7 @@ export interface AppState {
   toggleStatus(status: RunStatus): void;
   togglePicked(run: RunRef): void;
   setCursor(run: RunRef, time: number): void;
+  upsertJob(job: AnalysisJob): void;
 }
 
 export const useApp = create<AppState>((set, get) => ({
@@ -49,6 +52,7 @@ export const useApp = create<AppState>((set, get) => ({
   picked: [],
   storeVersion: 0,
   cursor: null,
+  jobs: [],
 
   async init(transport) {
     if (!transport) {
@@ -63,6 +67,11 @@ export const useApp = create<AppState>((set, get) => ({
         void get().refreshRuns();
       } else if (event.type === 'ui.navigate') {
         window.location.hash = event.route;
+      } else if (event.type === 'analysis.progress') {
+        const before = get().jobs.find((job) => job.job_id === event.job.job_id);
+        get().upsertJob(event.job);
+        // a run that just ended is in the store now: list it without waiting for the store poll
+        if (event.job.run && before?.state !== event.job.state && ['finished', 'cancelled'].includes(event.job.state)) void get().refreshRuns();
       }
     });
     try {
@@ -72,6 +81,13 @@ export const useApp = create<AppState>((set, get) => ({
       return;
     }
     await get().refreshRuns();
+    try {
+      const { jobs } = await transport.call('analysis.list', {});
+      // events may have arrived meanwhile; they are newer than this list
+      for (const job of [...jobs].reverse()) if (!get().jobs.some((known) => known.job_id === job.job_id)) get().upsertJob(job);
+    } catch (error) {
+      set({ runsError: error instanceof ApiCallError ? error : new ApiCallError('internal_error', String(error)) });
+    }
   },
 
   navigate(route) {
@@ -104,6 +120,10 @@ export const useApp = create<AppState>((set, get) => ({
 
   setCursor(run, time) {
     set({ cursor: { run: refPath(run), time } });
+  },
+
+  upsertJob(job) {
+    set((state) => ({ jobs: state.jobs.some((known) => known.job_id === job.job_id) ? state.jobs.map((known) => (known.job_id === job.job_id ? job : known)) : [job, ...state.jobs] }));
   },
 
   togglePicked(run) {

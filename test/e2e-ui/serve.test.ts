@@ -220,7 +220,10 @@ describe('what the server refuses', () => {
       expect(reply.status, `${c.method} ${c.path} ${String(c.body).slice(0, 30)}`).toBe(c.status);
       if (c.status !== 405) expect(errorCode(reply)).toBe('invalid_argument');
     }
-    const unavailable = await callApi('analysis.start', { video_path: '/videos/a.mp4' });
+    // browser mode analyses only files of the server's video folders (core/api/analysis.ts)
+    const outside = await callApi('analysis.start', { video_path: path.join(repoRoot, 'package.json') });
+    expect([outside.status, errorCode(outside)]).toEqual([403, 'access_denied']);
+    const unavailable = await callApi('export.bundle', { runs: [fixture.a], out_dir: '/tmp/x' });
     expect([unavailable.status, errorCode(unavailable)]).toEqual([501, 'feature_unavailable']);
     const missing = await callApi('runs.overview', { run: { ...fixture.a, run_id: '20990101T000000Z-00000000' } });
     expect([missing.status, errorCode(missing)]).toEqual([404, 'run_not_found']);

@@ -12,7 +12,10 @@ import { createWorkstationApi, startWorkstationServer, type WorkstationApi, type
 import { FrameManager } from '../../core/segmenter/index.js';
 import { framesDir, ManifestWriter, runDir } from '../../core/store/index.js';
 import { sampleIdentity } from '../helpers/manifest.js';
+import { TEST_CLIP_IMAGE_ID, TEST_CLIP_TEXT_ID } from '../helpers/clip-models.js';
 import { useTempDirs } from '../helpers/tmp.js';
+import { VideoFixtures } from '../helpers/video-fixtures.js';
+import { PROFILE_FORMAT } from '../../core/pipeline/profile.js';
 import { buildWorkstationStore, type WorkstationStore } from './workstation-store.js';
 
 const repoRoot = path.resolve(import.meta.dirname, '../..');
@@ -25,6 +28,9 @@ const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-
 
 const tmp = useTempDirs('e2e-');
 let fixture: WorkstationStore;
+/** The server's video folder for new analyses, and the two videos in it. */
+let videos: VideoFixtures;
+let shortVideo: string;
 let api: WorkstationApi;
 let server: WorkstationServer;
 let context: BrowserContext;
@@ -97,7 +103,15 @@ describe.skipIf(!chromiumAvailable)('the workstation in Chromium (browser mode)'
     await fs.mkdir(SHOTS, { recursive: true });
     const [, built] = await Promise.all([ensureRendererBuilt(), buildWorkstationStore(await tmp())]);
     fixture = built;
-    api = createWorkstationApi({ workspace: fixture.workspace, mode: 'browser', modelsDir: fixture.modelsDir, pollMs: 100 });
+    videos = await VideoFixtures.create();
+    [shortVideo] = await Promise.all([videos.tone128x72(), videos.moving40s()]);
+    // a workspace profile, as an analyst makes one: quick, with core_clip on the generated CLIP-contract models
+    await fs.mkdir(path.join(fixture.workspace, 'profiles'), { recursive: true });
+    await fs.writeFile(
+      path.join(fixture.workspace, 'profiles', 'quick-test-models.json'),
+      JSON.stringify({ format: PROFILE_FORMAT, name: 'quick-test-models', description: 'quick, with the generated CLIP-contract models', extends: 'quick', components: { core_clip: { params: { image_model: TEST_CLIP_IMAGE_ID, text_model: TEST_CLIP_TEXT_ID } } } }),
+    );
+    api = createWorkstationApi({ workspace: fixture.workspace, mode: 'browser', modelsDir: fixture.modelsDir, pollMs: 100, videoDirs: [videos.dir] });
     server = await startWorkstationServer({ api, rendererDir: rendererBuild });
     context = await chromium.launchPersistentContext(await fs.mkdtemp(path.join(os.tmpdir(), 'trendflow-chromium-')), {
       executablePath: CHROMIUM,
@@ -120,6 +134,7 @@ describe.skipIf(!chromiumAvailable)('the workstation in Chromium (browser mode)'
     await context?.close();
     await server?.close();
     api?.close();
+    await videos?.cleanup();
   });
 
   it('opens with the token, takes it out of the address bar, and lists the runs', async () => {
@@ -281,12 +296,7 @@ describe.skipIf(!chromiumAvailable)('the workstation in Chromium (browser mode)'
     await page.setViewportSize({ width: 1280, height: 800 });
   });
 
-  it('new analysis and export: the forms, and why they cannot run in this build', async () => {
-    await byTest('nav-new').click();
-    expect(await byTest('analysis-unavailable').innerText()).toContain('orchestrator');
-    await page.getByLabel('Video file').fill('/videos/clip.mp4');
-    expect(await page.getByRole('button', { name: 'Start analysis' }).isDisabled()).toBe(true);
-    await shot('new-analysis-1280');
+  it('export: the form, and why it cannot run in this build', async () => {
     await byTest('nav-export').click();
     expect(await byTest('export-unavailable').innerText()).toContain('issue 10');
     expect(await byTest('view-export').innerText()).toContain(fixture.a.run_id);
@@ -321,6 +331,54 @@ describe.skipIf(!chromiumAvailable)('the workstation in Chromium (browser mode)'
     await expect.poll(() => byTest('run-row').count(), { timeout: 10_000 }).toBe(3);
     expect(await byTest('run-row').first().innerText()).toContain('running');
   });
+
+  it('new analysis: pick a video of the server folders, watch it to completion, open its run; cancel another', async () => {
+    await byTest('nav-new').click();
+    expect(await byTest('video-dirs').innerText()).toContain(videos.dir);
+    await expect.poll(() => byTest('video-option').count()).toBe(2);
+    await page.getByLabel('Profile').selectOption('quick-test-models');
+    expect(await byTest('components').innerText()).toContain('loudness_extractor (optional)');
+    await byTest('video-option').filter({ hasText: 'tone_128x72.mp4' }).click();
+    expect(await page.getByLabel('Video file').inputValue()).toBe(shortVideo);
+    await shot('new-analysis-1280');
+    await page.getByRole('button', { name: 'Start analysis' }).click();
+    const job = byTest('job').first();
+    await expect.poll(() => job.getAttribute('data-state'), { timeout: 60_000 }).toBe('finished');
+    expect(await job.getByTestId('job-state').innerText()).toBe('finished: ok');
+    expect(await job.getByTestId('job-overall').innerText()).toContain('100 %');
+    expect(await job.getByTestId('job-component').allInnerTexts()).toEqual([expect.stringMatching(/^core_clip\s+ok\s+[\d.]+ m?s$/), expect.stringMatching(/^cut_detection\s+ok\s+[\d.]+ m?s$/), expect.stringMatching(/^loudness_extractor\s+ok\s+[\d.]+ m?s$/)]);
+    await shot('new-analysis-finished-1280', true);
+    const runId = (await job.getAttribute('data-run-id'))!;
+    expect(await job.innerText()).toContain(`run ${runId}`);
+    await job.getByTestId('job-open-run').click();
+    await expect.poll(() => byTest('view-overview').innerText()).toContain(runId);
+    expect(await byTest('view-overview').innerText()).toContain('core_clip');
+    await shot('new-analysis-run-overview-1280');
+    await byTest('nav-runs').click();
+    await expect.poll(() => byTest('run-row').first().innerText()).toContain('tone_128x72.mp4');
+
+    // a longer video with core_clip only, cancelled while it works
+    await byTest('nav-new').click();
+    await page.getByLabel('Profile').selectOption('quick-test-models');
+    await page.getByLabel('component cut_detection').uncheck();
+    await page.getByLabel('component loudness_extractor').uncheck();
+    await byTest('video-option').filter({ hasText: 'moving_64x36_40s.mp4' }).click();
+    await page.getByRole('button', { name: 'Start analysis' }).click();
+    const second = byTest('job').first();
+    await expect.poll(() => second.innerText()).toContain('moving_64x36_40s.mp4');
+    expect(await second.getByTestId('job-component').count()).toBe(1);
+    // cancel once frames or CLIP batches are being counted
+    await expect.poll(() => second.innerText(), { timeout: 30_000 }).toMatch(/\d+\/\d+ (frames|frame)/);
+    await shot('new-analysis-running-1280', true);
+    await second.getByTestId('job-cancel').click();
+    await expect.poll(() => second.getAttribute('data-state'), { timeout: 30_000 }).toBe('cancelled');
+    expect(await second.getByTestId('job-cancel').count()).toBe(0);
+    expect(await second.getByTestId('job-component').innerText()).toMatch(/^core_clip\s+cancelled\s+not finished/);
+    await shot('new-analysis-cancelled-1280', true);
+    await byTest('nav-runs').click();
+    await expect.poll(() => byTest('run-row').first().innerText()).toContain('moving_64x36_40s.mp4');
+    expect(await byTest('run-row').first().innerText()).toContain('cancelled');
+  }, 120_000);
 
   it('raised no page or console errors, and the only refused call was the invalid settings', () => {
     expect(problems).toEqual([]);
