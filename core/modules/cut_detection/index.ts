@@ -1,6 +1,7 @@
 /** cut_detection as a pipeline component (core/pipeline/component.ts). See README.md. */
 import type { ComponentDefinition } from '../../pipeline/component.js';
 import { configParser } from '../../pipeline/config.js';
+import { outcomeWithoutModels } from '../../pipeline/outcome.js';
 import { DEFAULT_CUT_DETECTION_PARAMS, type CutDetectionParams } from './detect.js';
 import { CUT_DETECTION_PRODUCER_VERSION, CUT_DETECTION_SCHEMA_VERSION, runCutDetection } from './run.js';
 
@@ -43,6 +44,6 @@ export const cutDetectionComponent: ComponentDefinition<CutDetectionParams> = {
   ),
   async run(ctx, config) {
     const result = await runCutDetection(ctx, config);
-    return { status: 'ok', empty_reason: null, artifacts: [result.artifact], models_used: [], model_signature: null, device_used: null, notes: [] };
+    return outcomeWithoutModels('ok', null, [result.artifact]);
   },
 };

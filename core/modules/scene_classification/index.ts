@@ -1,6 +1,7 @@
 /** scene_classification as a pipeline component (core/pipeline/component.ts). See README.md. */
 import type { ComponentDefinition } from '../../pipeline/component.js';
 import { configParser } from '../../pipeline/config.js';
+import { outcomeWithoutModels } from '../../pipeline/outcome.js';
 import {
   DEFAULT_SCENE_CLASSIFICATION_CONFIG,
   runSceneClassification,
@@ -41,7 +42,7 @@ export const sceneClassificationComponent: ComponentDefinition<SceneClassificati
   async run(ctx, config) {
     const result = await runSceneClassification(ctx, config);
     if (result.status === 'empty') {
-      return { status: 'empty', empty_reason: 'dependency_missing', artifacts: [], models_used: [], model_signature: null, device_used: null, notes: [] };
+      return outcomeWithoutModels('empty', 'dependency_missing', []);
     }
     return {
       status: 'ok',

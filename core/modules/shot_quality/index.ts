@@ -1,6 +1,7 @@
 /** shot_quality as a pipeline component (core/pipeline/component.ts). See README.md. */
 import type { ComponentDefinition } from '../../pipeline/component.js';
 import { configParser } from '../../pipeline/config.js';
+import { outcomeWithoutModels } from '../../pipeline/outcome.js';
 import { runShotQuality, SHOT_QUALITY_PRODUCER_VERSION, SHOT_QUALITY_SCHEMA_VERSION } from './run.js';
 
 export { runShotQuality, SHOT_QUALITY_ARTIFACT, SHOT_QUALITY_PRODUCER_VERSION, SHOT_QUALITY_SCHEMA_VERSION, type ShotQualityResult } from './run.js';
@@ -26,14 +27,6 @@ export const shotQualityComponent: ComponentDefinition<ShotQualityConfig> = {
   parseConfig: configParser<ShotQualityConfig>('shot_quality', { properties: {} }, {}),
   async run(ctx) {
     const result = await runShotQuality(ctx);
-    return {
-      status: result.status,
-      empty_reason: result.status === 'empty' ? 'dependency_missing' : null,
-      artifacts: result.artifact ? [result.artifact] : [],
-      models_used: [],
-      model_signature: null,
-      device_used: null,
-      notes: [],
-    };
+    return outcomeWithoutModels(result.status, 'dependency_missing', result.artifact ? [result.artifact] : []);
   },
 };

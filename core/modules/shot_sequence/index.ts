@@ -1,6 +1,7 @@
 /** shot_sequence as a pipeline component (core/pipeline/component.ts). See README.md. */
 import type { ComponentDefinition } from '../../pipeline/component.js';
 import { configParser } from '../../pipeline/config.js';
+import { outcomeWithoutModels } from '../../pipeline/outcome.js';
 import { runShotSequence, SHOT_SEQUENCE_PRODUCER_VERSION, SHOT_SEQUENCE_SCHEMA_VERSION } from './run.js';
 
 export { MAX_TOKENS, MERGE_RULE, runShotSequence, SHOT_SEQUENCE_ARTIFACT, SHOT_SEQUENCE_PRODUCER_VERSION, SHOT_SEQUENCE_SCHEMA_VERSION, type ShotSequenceResult } from './run.js';
@@ -24,14 +25,6 @@ export const shotSequenceComponent: ComponentDefinition<ShotSequenceConfig> = {
   parseConfig: configParser<ShotSequenceConfig>('shot_sequence', { properties: {} }, {}),
   async run(ctx) {
     const result = await runShotSequence(ctx);
-    return {
-      status: result.status,
-      empty_reason: result.status === 'empty' ? 'dependency_missing' : null,
-      artifacts: result.artifact ? [result.artifact] : [],
-      models_used: [],
-      model_signature: null,
-      device_used: null,
-      notes: [],
-    };
+    return outcomeWithoutModels(result.status, 'dependency_missing', result.artifact ? [result.artifact] : []);
   },
 };

@@ -1,6 +1,7 @@
 /** video_aggregates as a pipeline component (core/pipeline/component.ts). See README.md. */
 import type { ComponentDefinition } from '../../pipeline/component.js';
 import { configParser } from '../../pipeline/config.js';
+import { outcomeWithoutModels } from '../../pipeline/outcome.js';
 import { runVideoAggregates, VIDEO_AGGREGATES_PRODUCER_VERSION, VIDEO_AGGREGATES_SCHEMA_VERSION } from './run.js';
 
 export { runVideoAggregates, VIDEO_AGGREGATES_ARTIFACT, VIDEO_AGGREGATES_PRODUCER_VERSION, VIDEO_AGGREGATES_SCHEMA_VERSION, type VideoAggregatesResult } from './run.js';
@@ -26,14 +27,6 @@ export const videoAggregatesComponent: ComponentDefinition<VideoAggregatesConfig
   parseConfig: configParser<VideoAggregatesConfig>('video_aggregates', { properties: {} }, {}),
   async run(ctx) {
     const result = await runVideoAggregates(ctx);
-    return {
-      status: result.status,
-      empty_reason: result.status === 'empty' ? 'dependency_missing' : null,
-      artifacts: [result.artifact],
-      models_used: [],
-      model_signature: null,
-      device_used: null,
-      notes: [],
-    };
+    return outcomeWithoutModels(result.status, 'dependency_missing', [result.artifact]);
   },
 };

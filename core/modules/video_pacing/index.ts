@@ -1,6 +1,7 @@
 /** video_pacing as a pipeline component (core/pipeline/component.ts). See README.md. */
 import type { ComponentDefinition } from '../../pipeline/component.js';
 import { configParser } from '../../pipeline/config.js';
+import { outcomeWithoutModels } from '../../pipeline/outcome.js';
 import { DEFAULT_VIDEO_PACING_CONFIG, runVideoPacing, VIDEO_PACING_PRODUCER_VERSION, VIDEO_PACING_SCHEMA_VERSION, type VideoPacingConfig } from './run.js';
 
 export {
@@ -39,14 +40,6 @@ export const videoPacingComponent: ComponentDefinition<VideoPacingConfig> = {
   ),
   async run(ctx, config) {
     const result = await runVideoPacing(ctx, config);
-    return {
-      status: result.status,
-      empty_reason: result.status === 'empty' ? 'dependency_missing' : null,
-      artifacts: result.artifact ? [result.artifact] : [],
-      models_used: [],
-      model_signature: null,
-      device_used: null,
-      notes: [],
-    };
+    return outcomeWithoutModels(result.status, 'dependency_missing', result.artifact ? [result.artifact] : []);
   },
 };

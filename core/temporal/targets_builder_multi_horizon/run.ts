@@ -4,6 +4,7 @@
  */
 import { ndarray } from '../../npz/index.js';
 import { artifactMeta, writeArtifact } from '../../pipeline/artifact.js';
+import { outcomeWithoutModels } from '../../pipeline/outcome.js';
 import type { ComponentOutcome, ComponentRunContext } from '../../pipeline/component.js';
 import { namedVideoId, readSnapshots, type Snapshot, type SnapshotCounter } from '../snapshots.js';
 
@@ -133,5 +134,5 @@ async function write(
     },
     meta,
   );
-  return { status, empty_reason: built ? null : 'dependency_missing', artifacts: [artifact], models_used: [], model_signature: null, device_used: null, notes };
+  return outcomeWithoutModels(status, built ? null : 'dependency_missing', [artifact], notes);
 }

@@ -6,6 +6,7 @@ import { TrendflowError } from '../../contracts/errors.js';
 import type { EmptyReason } from '../../contracts/status.js';
 import { ndarray } from '../../npz/index.js';
 import { artifactMeta, writeArtifact } from '../../pipeline/artifact.js';
+import { outcomeWithoutModels } from '../../pipeline/outcome.js';
 import type { ComponentOutcome, ComponentRunContext } from '../../pipeline/component.js';
 import { namedVideoId, publishedAtOf, readMetadataJson, readSnapshots, type Snapshot, type SnapshotCounter } from '../snapshots.js';
 
@@ -139,5 +140,5 @@ async function write(
     },
     meta,
   );
-  return { status, empty_reason: emptyReason, artifacts: [artifact], models_used: [], model_signature: null, device_used: null, notes };
+  return outcomeWithoutModels(status, emptyReason, [artifact], notes);
 }
