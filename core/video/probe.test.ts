@@ -96,6 +96,13 @@ describe('probeVideo: good files', () => {
     expect(probe.video.duration_sec).toBeCloseTo(14, 1);
   });
 
+  it('samples windows of long files: B-frame reordering at a window edge is not a variable rate', async () => {
+    const probe = await probeVideo(await fx.cfrLongBFrames());
+    expect(probe.video.frame_rate_check.method).toBe('packet_timestamps_sampled');
+    expect(probe.video.is_variable_frame_rate).toBe(false);
+    expect(probe.video.fps).toBe(30);
+  });
+
   it('samples windows of long files: a slower middle is variable frame rate', async () => {
     const probe = await probeVideo(await fx.vfrLong());
     expect(probe.video.frame_rate_check.method).toBe('packet_timestamps_sampled');

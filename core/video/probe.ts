@@ -376,7 +376,11 @@ function readRotation(stream: FfprobeStream): RotationResult {
 
 interface TimedPacket {
   stream: number;
+  /** Presentation time (the decode time when the packet has none). */
   time: number;
+  /** Decode time, when given. */
+  decode: number | null;
+  keyframe: boolean;
   duration: number | null;
 }
 
@@ -386,7 +390,7 @@ function timedPackets(packets: FfprobePacket[] | undefined): TimedPacket[] {
     if (packet.flags?.includes('D')) continue; // discarded (e.g. pre-roll before an edit list start)
     const time = num(packet.pts_time) ?? num(packet.dts_time);
     if (time === null || packet.stream_index === undefined) continue;
-    out.push({ stream: packet.stream_index, time, duration: num(packet.duration_time) });
+    out.push({ stream: packet.stream_index, time, decode: num(packet.dts_time), keyframe: packet.flags?.includes('K') ?? false, duration: num(packet.duration_time) });
   }
   return out;
 }
@@ -397,6 +401,20 @@ interface WindowStats {
   median: number;
   max: number;
   irregular: boolean;
+}
+
+/**
+ * The presentation times of a window that cannot have gaps from the window's own edges. Packets come in decode
+ * order: frames shown before the window's first keyframe may belong to a GOP only partly read, and a frame shown
+ * after the last decode time read may have B-frames before it that were not read yet (a constant 30 fps x264 file
+ * would otherwise show a 2-frame gap at the end of each window and look variable). Every frame shown between the
+ * first keyframe and the last decode time read has been read, since a frame is decoded no later than it is shown.
+ */
+function completePresentationTimes(packets: TimedPacket[]): number[] {
+  const firstKey = packets.find((p) => p.keyframe)?.time ?? Number.NEGATIVE_INFINITY;
+  const decodes = packets.map((p) => p.decode).filter((d): d is number => d !== null);
+  const lastDecode = decodes.length > 0 ? Math.max(...decodes) : Number.POSITIVE_INFINITY;
+  return packets.filter((p) => p.time >= firstKey && p.time <= lastDecode).map((p) => p.time);
 }
 
 /** Intervals between consecutive presentation times of one window. */
@@ -512,7 +530,7 @@ export async function probeVideo(file: string, options: ProbeOptions = {}): Prom
   const startPackets = timedPackets(json.packets);
   const wholeFile = (json.packets?.length ?? 0) < START_PACKETS;
   const videoIndex = stream.index;
-  const videoTimes = (packets: TimedPacket[]): number[] => packets.filter((p) => p.stream === videoIndex).map((p) => p.time);
+  const videoTimes = (packets: TimedPacket[]): number[] => completePresentationTimes(packets.filter((p) => p.stream === videoIndex));
   const windows: number[][] = [videoTimes(startPackets)];
   let endPackets = startPackets;
   if (!wholeFile) {

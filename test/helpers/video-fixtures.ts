@@ -154,6 +154,16 @@ export class VideoFixtures {
     );
   }
 
+  /**
+   * Constant 30 fps for 25 s (750 packets) with B-frames (x264 veryfast: 3 B-frames, decode order ≠ presentation
+   * order), 64x36: a sampled window must not mistake the reordering at its edges for a variable rate.
+   */
+  cfrLongBFrames(): Promise<string> {
+    return this.once('cfr_long_bframes.mp4', (out) =>
+      this.ffmpegRun(['-f', 'lavfi', '-i', 'testsrc2=s=64x36:r=30:d=25', '-c:v', 'libx264', '-preset', 'veryfast', '-bf', '3', '-pix_fmt', 'yuv420p', out]),
+    );
+  }
+
   /** 50 fps for 6 s, 25 fps for 4 s, 50 fps for 6 s (700 packets), 32x32: the middle differs from the ends. */
   vfrLong(): Promise<string> {
     return this.once('vfr_long.mkv', (out) =>
