@@ -3,6 +3,7 @@ import { isTrendflowError } from '../contracts/errors.js';
 import { DATAPROCESSOR_VERSION } from '../contracts/version.js';
 import { registerAnalyzeCommand } from './commands/analyze.js';
 import { registerBenchCommand } from './commands/bench.js';
+import { registerExportCommand } from './commands/export.js';
 import { registerGcCommand } from './commands/gc.js';
 import { registerIndexCommand } from './commands/index.js';
 import { registerModelsCommand } from './commands/models.js';
@@ -35,6 +36,7 @@ export function buildProgram(): Command {
   registerTritonCommand(program);
   registerBenchCommand(program);
   registerServeCommand(program);
+  registerExportCommand(program);
   return program;
 }
 
