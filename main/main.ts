@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { CONTENT_SECURITY_POLICY, createWorkstationApi, mimeType, rendererDir, rendererFiles } from '../core/api/index.js';
 import type { AnalysisWorkerSpawner, ApiEvent, FromWorker } from '../core/api/index.js';
 import { resolveWorkspace } from '../core/store/index.js';
-import { APP_ENTRY, APP_SCHEME, appPath, FILE_KINDS, IPC_CALL, IPC_EVENT, IPC_PICK_FILE, isAppUrl, isFileKind, senderAllowed } from './security.js';
+import { APP_ENTRY, APP_SCHEME, appPath, EXPORT_FOLDER_KIND, FILE_KINDS, IPC_CALL, IPC_EVENT, IPC_PICK_FILE, isAppUrl, isFileKind, senderAllowed } from './security.js';
 
 // must happen before `ready`: app:// behaves like https (secure context, its own origin)
 protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true } }]);
@@ -144,7 +144,12 @@ async function start(): Promise<void> {
     return api.invoke(method, params);
   });
   ipcMain.handle(IPC_PICK_FILE, async (event, kind: unknown) => {
-    if (!fromApp(event) || !isFileKind(kind)) return null;
+    if (!fromApp(event)) return null;
+    if (kind === EXPORT_FOLDER_KIND) {
+      const result = await dialog.showOpenDialog(window, { title: 'Folder for the training bundle', properties: ['openDirectory', 'createDirectory'] });
+      return result.canceled ? null : (result.filePaths[0] ?? null);
+    }
+    if (!isFileKind(kind)) return null;
     const result = await dialog.showOpenDialog(window, { properties: ['openFile'], filters: [{ name: FILE_KINDS[kind].name, extensions: [...FILE_KINDS[kind].extensions] }] });
     return result.canceled ? null : (result.filePaths[0] ?? null);
   });

@@ -52,6 +52,9 @@ export const FILE_KINDS = {
 
 export type FileKind = keyof typeof FILE_KINDS;
 
+/** The folder dialog's kind on the same channel (pickFile): where a training bundle's folder is created. */
+export const EXPORT_FOLDER_KIND = 'export_folder';
+
 export function isFileKind(value: unknown): value is FileKind {
   return typeof value === 'string' && Object.hasOwn(FILE_KINDS, value);
 }

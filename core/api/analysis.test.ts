@@ -76,7 +76,7 @@ afterAll(async () => {
 
 describe('what a new analysis can be made of', () => {
   it('app.info says analysis works and which folders inputs come from', async () => {
-    expect(await call('app.info', {})).toMatchObject({ features: { analysis: true, export: false }, video_dirs: [fixtures.dir] });
+    expect(await call('app.info', {})).toMatchObject({ features: { analysis: true, export: true }, video_dirs: [fixtures.dir] });
     expect(defaultVideoDirs('/ws', {})).toEqual(['/ws/videos']);
     expect(defaultVideoDirs('/ws', { TRENDFLOW_VIDEO_DIRS: `/a${path.delimiter}/b` })).toEqual(['/a', '/b']);
   });

@@ -332,10 +332,63 @@ describe('runs.compare', () => {
   });
 });
 
-describe('export until its issue lands', () => {
-  it('answers feature_unavailable, and app.info says so (analysis: core/api/analysis.test.ts)', async () => {
-    expect(await codeOf('export.bundle', { runs: [fixture.a], out_dir: '/tmp/x' })).toBe('feature_unavailable');
-    expect(await call('app.info', {})).toMatchObject({ mode: 'browser', store: fixture.store, features: { analysis: true, export: false } });
+describe('export.create', () => {
+  it('exports every run into a new folder under <workspace>/exports: the ok run as a row, the partial one skipped with its reason', async () => {
+    expect(await call('app.info', {})).toMatchObject({ mode: 'browser', store: fixture.store, features: { analysis: true, export: true } });
+    const result = await call('export.create', { all: true });
+    expect(path.dirname(result.out)).toBe(path.join(fixture.workspace, 'exports'));
+    expect(path.basename(result.out)).toMatch(/^export-\d{8}T\d{6}Z-[0-9a-f]{6}$/);
+    expect(result).toMatchObject({ rows: 1, feature_schema_version: 'features_v1' });
+    expect(result.exported).toEqual([{ ...fixture.a, bundle_path: `runs/${fixture.a.platform_id}/${fixture.a.video_id}/${fixture.a.run_id}` }]);
+    expect(result.skipped).toEqual([{ run: fixture.b, reason: 'run status partial' }]);
+  });
+
+  it('exports the runs named, each export in its own new folder', async () => {
+    const first = await call('export.create', { runs: [fixture.a] });
+    const second = await call('export.create', { runs: [fixture.a] });
+    expect(second.out).not.toBe(first.out);
+    expect([first.rows, first.skipped, second.rows]).toEqual([1, [], 1]);
+    expect((await fs.readdir(first.out)).sort()).toEqual(['README.md', 'SHA256SUMS', 'dataset.npz', 'export_report.json', 'runs']);
+  });
+
+  it('refuses bad parameters, unknown runs and, in browser mode, any folder chosen by the caller, before writing anything', async () => {
+    const own = await copyWorkspace();
+    try {
+      // the copy holds the bundles of the tests above
+      const exports = path.join(own.workspace, 'exports');
+      await fs.rm(exports, { recursive: true, force: true });
+      expect(await codeOf('export.create', {}, own.api)).toBe('invalid_argument');
+      expect(await codeOf('export.create', { all: true, runs: [fixture.a] }, own.api)).toBe('invalid_argument');
+      expect(await codeOf('export.create', { all: false }, own.api)).toBe('invalid_argument');
+      expect(await codeOf('export.create', { runs: [] }, own.api)).toBe('invalid_argument');
+      expect(await codeOf('export.create', { runs: [fixture.a, fixture.a] }, own.api)).toBe('invalid_argument');
+      expect(await codeOf('export.create', { all: true, out_dir: '/tmp/x' }, own.api)).toBe('invalid_argument');
+      expect(await codeOf('export.create', { runs: [{ ...fixture.a, run_id: '../../etc' }] }, own.api)).toBe('invalid_argument');
+      expect(await codeOf('export.create', { runs: [{ ...fixture.a, run_id: 'no_such_run' }] }, own.api)).toBe('run_not_found');
+      for (const parent_dir of [own.workspace, path.join(own.workspace, 'exports'), '/tmp', '../x']) {
+        expect(await codeOf('export.create', { all: true, parent_dir }, own.api)).toBe('access_denied');
+      }
+      expect(await fs.readdir(exports).catch(() => 'absent')).toBe('absent');
+    } finally {
+      own.api.close();
+    }
+  });
+
+  it('in Electron, creates the bundle inside the folder picked in the dialog, which must be an existing absolute folder', async () => {
+    const desktop = createWorkstationApi({ workspace: fixture.workspace, mode: 'electron' });
+    try {
+      const picked = await tmp();
+      await fs.writeFile(path.join(picked, 'unrelated.txt'), 'kept');
+      const result = await call('export.create', { runs: [fixture.a, fixture.b], parent_dir: picked }, desktop);
+      expect(path.dirname(result.out)).toBe(picked);
+      expect([result.rows, result.skipped.map((s) => s.run)]).toEqual([1, [fixture.b]]);
+      expect(await fs.readFile(path.join(picked, 'unrelated.txt'), 'utf8')).toBe('kept');
+      expect(await codeOf('export.create', { all: true, parent_dir: 'relative/folder' }, desktop)).toBe('invalid_argument');
+      expect(await codeOf('export.create', { all: true, parent_dir: path.join(picked, 'unrelated.txt') }, desktop)).toBe('invalid_argument');
+      expect(await codeOf('export.create', { all: true, parent_dir: path.join(picked, 'missing') }, desktop)).toBe('invalid_argument');
+    } finally {
+      desktop.close();
+    }
   });
 });
 
@@ -393,6 +446,12 @@ describe('events', () => {
 });
 
 describe.skipIf(!numpyAvailableOrCi)('NumPy', () => {
+  it('loads the bundle of export.create as its summary describes it: rows × features', async () => {
+    const result = await call('export.create', { all: true });
+    const shape = runPython(`import numpy as np, sys; d = np.load(sys.argv[1], allow_pickle=True); print(d['X'].shape, list(d['run_id']), len(d['feature_names']))`, [path.join(result.out, 'dataset.npz')]);
+    expect(shape.trim()).toBe(`(1, ${result.features}) ['${fixture.a.run_id}'] ${result.features}`);
+  });
+
   it('loads the fixture face artifact with its NaN-filled landmarks and masks', async () => {
     const file = path.join(runDir(fixture.store, fixture.a), 'core_face_landmarks', 'landmarks.npz');
     const out = runPython(

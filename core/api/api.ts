@@ -17,6 +17,7 @@ import { checkInputPath, defaultVideoDirs, listProfiles, listVideoFiles, resolve
 import { RunCatalog } from './catalog.js';
 import type { ApiHandlers, ApiMethod, ApiResponse, ApiResult, RunOverview } from './contract.js';
 import { ApiEventHub } from './events.js';
+import { createExport } from './export.js';
 import { AnalysisJobs, analysisWorkerEntry, type AnalysisWorkerSpawner } from './jobs.js';
 import { framesInfo, readFramePreviews, readFramesMeta } from './frames.js';
 import { modelsStatus } from './models.js';
@@ -56,10 +57,6 @@ export interface WorkstationApi {
 
 const DEFAULT_CLIP_ROWS = 1000;
 
-function unavailable(what: string, until: string): never {
-  throw new TrendflowError('feature_unavailable', `${what} is not available in this build: it arrives with ${until}`);
-}
-
 export function createWorkstationApi(options: WorkstationApiOptions): WorkstationApi {
   const workspace = path.resolve(options.workspace);
   const store = path.resolve(options.store ?? storeDir(workspace));
@@ -81,7 +78,7 @@ export function createWorkstationApi(options: WorkstationApiOptions): Workstatio
       mode: options.mode,
       store,
       workspace,
-      features: { analysis: true, export: false },
+      features: { analysis: true, export: true },
       video_dirs: videoDirs,
     }),
 
@@ -164,7 +161,7 @@ export function createWorkstationApi(options: WorkstationApiOptions): Workstatio
     },
 
     'analysis.list': async () => ({ jobs: jobs.list() }),
-    'export.bundle': async () => unavailable('exporting a training bundle', 'the export (issue 10)'),
+    'export.create': async (params) => createExport(params, catalog, workspace, options.mode),
 
     'settings.get': async () => settings.read(),
     'settings.update': async ({ patch }) => settings.update(patch),

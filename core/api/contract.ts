@@ -389,6 +389,31 @@ export interface AnalysisJob {
   overall: { fraction: number; eta_sec: number | null };
 }
 
+// ---- export
+
+export interface ExportParams {
+  /** The runs to export; or `all: true` for every run of the store (runs not ok are skipped and listed). */
+  runs?: RunRef[];
+  all?: boolean;
+  /**
+   * Electron only: the folder picked in the native dialog; the bundle is a new folder inside it. Browser mode
+   * refuses it (`access_denied`): its bundles go under `<workspace>/exports`, the default in both modes.
+   */
+  parent_dir?: string;
+}
+
+export interface ExportSummary {
+  /** The bundle's folder (absolute): dataset.npz, README.md, export_report.json, SHA256SUMS, runs/. */
+  out: string;
+  /** Rows of dataset.npz (runs exported) and feature columns of X. */
+  rows: number;
+  features: number;
+  feature_schema_version: string;
+  exported: Array<RunRef & { bundle_path: string }>;
+  /** Runs left out and why (not ok, unreadable artifacts, a copy of another run); `run` null for a folder outside the store. */
+  skipped: Array<{ run: RunRef | null; reason: string }>;
+}
+
 // ---- the method table
 
 export interface ApiMethods {
@@ -410,7 +435,7 @@ export interface ApiMethods {
   'analysis.cancel': { params: { job_id: string }; result: { cancelled: boolean; job: AnalysisJob } };
   /** Jobs of this host process, newest first (running ones and the last finished ones). */
   'analysis.list': { params: Record<string, never>; result: { jobs: AnalysisJob[] } };
-  'export.bundle': { params: { runs: RunRef[]; out_dir: string }; result: { bundle_dir: string } };
+  'export.create': { params: ExportParams; result: ExportSummary };
   'settings.get': { params: Record<string, never>; result: SettingsState };
   'settings.update': { params: { patch: Partial<WorkstationSettings> }; result: SettingsState };
   'models.status': { params: { verify?: boolean }; result: ModelsStatus };
@@ -439,5 +464,5 @@ export interface TrendflowBridge {
   /** Subscribes to API events; returns the unsubscribe function. */
   onEvent(listener: (event: ApiEvent) => void): () => void;
   /** The native file dialog; null when the user cancels. */
-  pickFile(kind: 'video' | 'metadata'): Promise<string | null>;
+  pickFile(kind: 'video' | 'metadata' | 'export_folder'): Promise<string | null>;
 }

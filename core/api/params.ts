@@ -81,7 +81,8 @@ export const PARAM_SCHEMAS: Record<ApiMethod, object> = {
   'analysis.list': NONE,
   'analysis.profiles': NONE,
   'analysis.videos': NONE,
-  'export.bundle': object(['runs', 'out_dir'], { runs: { type: 'array', minItems: 1, maxItems: 10_000, items: RUN }, out_dir: PATH }),
+  // runs or all (exactly one: checked by the handler, core/api/export.ts)
+  'export.create': object([], { runs: { type: 'array', minItems: 1, maxItems: 10_000, uniqueItems: true, items: RUN }, all: { const: true }, parent_dir: PATH }),
   'settings.get': NONE,
   'settings.update': object(['patch'], { patch: SETTINGS_PATCH }),
   'models.status': object([], { verify: { type: 'boolean' } }),

@@ -223,8 +223,11 @@ describe('what the server refuses', () => {
     // browser mode analyses only files of the server's video folders (core/api/analysis.ts)
     const outside = await callApi('analysis.start', { video_path: path.join(repoRoot, 'package.json') });
     expect([outside.status, errorCode(outside)]).toEqual([403, 'access_denied']);
-    const unavailable = await callApi('export.bundle', { runs: [fixture.a], out_dir: '/tmp/x' });
-    expect([unavailable.status, errorCode(unavailable)]).toEqual([501, 'feature_unavailable']);
+    // and writes export bundles only under <workspace>/exports, never where a request says
+    const chosenFolder = await callApi('export.create', { runs: [fixture.a], parent_dir: '/tmp' });
+    expect([chosenFolder.status, errorCode(chosenFolder)]).toEqual([403, 'access_denied']);
+    const oldShape = await callApi('export.create', { runs: [fixture.a], out_dir: '/tmp/x' });
+    expect([oldShape.status, errorCode(oldShape)]).toEqual([400, 'invalid_argument']);
     const missing = await callApi('runs.overview', { run: { ...fixture.a, run_id: '20990101T000000Z-00000000' } });
     expect([missing.status, errorCode(missing)]).toEqual([404, 'run_not_found']);
   });

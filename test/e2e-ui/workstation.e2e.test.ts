@@ -296,11 +296,34 @@ describe.skipIf(!chromiumAvailable)('the workstation in Chromium (browser mode)'
     await page.setViewportSize({ width: 1280, height: 800 });
   });
 
-  it('export: the form, and why it cannot run in this build', async () => {
+  it('export: the runs ticked for compare, a bundle under the workspace, rows × features and the skipped run shown', async () => {
     await byTest('nav-export').click();
-    expect(await byTest('export-unavailable').innerText()).toContain('issue 10');
-    expect(await byTest('view-export').innerText()).toContain(fixture.a.run_id);
-    await shot('export-1280');
+    // both runs are still ticked from the runs list; unticking one here unticks it there
+    const boxes = byTest('export-runs').getByRole('checkbox');
+    await expect.poll(() => boxes.count()).toBe(2);
+    expect(await Promise.all((await boxes.all()).map((box) => box.isChecked()))).toEqual([true, true]);
+    expect(await byTest('view-export').innerText()).toContain(`${fixture.workspace}/exports`);
+    await page.getByLabel(`Export ${fixture.a.run_id}`).uncheck();
+    expect(await byTest('export-start').innerText()).toBe('Export 1 run');
+    await page.getByLabel(`Export ${fixture.a.run_id}`).check();
+    await byTest('export-start').click();
+    await expect.poll(() => byTest('export-shape').innerText(), { timeout: 20_000 }).toMatch(/^dataset\.npz: 1 rows × \d+ features \(features_v1\)$/);
+    const out = await byTest('export-out').innerText();
+    expect(path.dirname(out)).toBe(path.join(fixture.workspace, 'exports'));
+    expect(await byTest('export-exported').innerText()).toBe(`runs/${fixture.a.platform_id}/${fixture.a.video_id}/${fixture.a.run_id}`);
+    expect(await byTest('export-skipped').innerText()).toBe(`${fixture.b.platform_id}/${fixture.b.video_id}/${fixture.b.run_id}: run status partial`);
+    // the folder shown is the bundle written
+    expect((await fs.readdir(out)).sort()).toEqual(['README.md', 'SHA256SUMS', 'dataset.npz', 'export_report.json', 'runs']);
+    // every run of the store: the same row and skip, in a new folder of its own
+    await byTest('export-all').check();
+    expect(await byTest('export-runs').count()).toBe(0);
+    expect(await byTest('export-start').innerText()).toBe('Export every run');
+    await byTest('export-start').click();
+    await expect.poll(() => byTest('export-out').innerText(), { timeout: 20_000 }).not.toBe(out);
+    expect(await byTest('export-shape').innerText()).toMatch(/^dataset\.npz: 1 rows × \d+ features/);
+    expect(await byTest('export-skipped').innerText()).toContain(`${fixture.b.run_id}: run status partial`);
+    expect(await fs.readdir(path.join(fixture.workspace, 'exports'))).toHaveLength(2);
+    await shot('export-1280', true);
   });
 
   it('settings: models status, a saved change persists, an invalid one is refused', async () => {

@@ -19,7 +19,7 @@ export interface Transport {
   mode: 'electron' | 'browser';
   call<M extends ApiMethod>(method: M, params: ApiParams<M>): Promise<ApiResult<M>>;
   subscribe(listener: (event: ApiEvent) => void): () => void;
-  pickFile: ((kind: 'video' | 'metadata') => Promise<string | null>) | null;
+  pickFile: ((kind: 'video' | 'metadata' | 'export_folder') => Promise<string | null>) | null;
 }
 
 declare global {
