@@ -307,7 +307,7 @@ describe.skipIf(!chromiumAvailable)('the workstation in Chromium (browser mode)'
     expect(await byTest('export-start').innerText()).toBe('Export 1 run');
     await page.getByLabel(`Export ${fixture.a.run_id}`).check();
     await byTest('export-start').click();
-    await expect.poll(() => byTest('export-shape').innerText(), { timeout: 20_000 }).toMatch(/^dataset\.npz: 1 rows × \d+ features \(features_v1\)$/);
+    await expect.poll(() => byTest('export-shape').innerText(), { timeout: 20_000 }).toMatch(/^dataset\.npz: 1 row × \d+ features \(features_v1\)$/);
     const out = await byTest('export-out').innerText();
     expect(path.dirname(out)).toBe(path.join(fixture.workspace, 'exports'));
     expect(await byTest('export-exported').innerText()).toBe(`runs/${fixture.a.platform_id}/${fixture.a.video_id}/${fixture.a.run_id}`);
@@ -320,7 +320,7 @@ describe.skipIf(!chromiumAvailable)('the workstation in Chromium (browser mode)'
     expect(await byTest('export-start').innerText()).toBe('Export every run');
     await byTest('export-start').click();
     await expect.poll(() => byTest('export-out').innerText(), { timeout: 20_000 }).not.toBe(out);
-    expect(await byTest('export-shape').innerText()).toMatch(/^dataset\.npz: 1 rows × \d+ features/);
+    expect(await byTest('export-shape').innerText()).toMatch(/^dataset\.npz: 1 row × \d+ features/);
     expect(await byTest('export-skipped').innerText()).toContain(`${fixture.b.run_id}: run status partial`);
     expect(await fs.readdir(path.join(fixture.workspace, 'exports'))).toHaveLength(2);
     await shot('export-1280', true);

@@ -99,7 +99,7 @@ function ExportResultPanel({ result }: { result: ExportSummary }) {
     <div className="panel" data-testid="export-result">
       <h2>Bundle written</h2>
       <p data-testid="export-shape">
-        dataset.npz: <strong>{result.rows}</strong> rows × <strong>{result.features}</strong> features ({result.feature_schema_version})
+        dataset.npz: <strong>{result.rows}</strong> {result.rows === 1 ? 'row' : 'rows'} × <strong>{result.features}</strong> features ({result.feature_schema_version})
       </p>
       <p>
         Folder: <span className="mono" data-testid="export-out">{result.out}</span>
