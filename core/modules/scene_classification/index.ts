@@ -1,7 +1,7 @@
 /** scene_classification as a pipeline component (core/pipeline/component.ts). See README.md. */
 import type { ComponentDefinition } from '../../pipeline/component.js';
 import { configParser } from '../../pipeline/config.js';
-import { outcomeWithoutModels } from '../../pipeline/outcome.js';
+import { okOutcomeWithModels, outcomeWithoutModels } from '../../pipeline/outcome.js';
 import {
   DEFAULT_SCENE_CLASSIFICATION_CONFIG,
   runSceneClassification,
@@ -44,14 +44,6 @@ export const sceneClassificationComponent: ComponentDefinition<SceneClassificati
     if (result.status === 'empty') {
       return outcomeWithoutModels('empty', 'dependency_missing', []);
     }
-    return {
-      status: 'ok',
-      empty_reason: null,
-      artifacts: [result.artifact],
-      models_used: result.models_used,
-      model_signature: result.model_signature,
-      device_used: 'cpu',
-      notes: [result.cacheHit ? 'label embeddings from the models-dir cache' : 'label embeddings computed and cached'],
-    };
+    return okOutcomeWithModels(result.artifact, { models_used: result.models_used, model_signature: result.model_signature, device_used: 'cpu' }, [result.cacheHit ? 'label embeddings from the models-dir cache' : 'label embeddings computed and cached']);
   },
 };

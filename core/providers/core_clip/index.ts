@@ -2,6 +2,7 @@
 import { TrendflowError } from '../../contracts/errors.js';
 import type { ComponentDefinition } from '../../pipeline/component.js';
 import { configParser } from '../../pipeline/config.js';
+import { okOutcomeWithModels } from '../../pipeline/outcome.js';
 import { CORE_CLIP_PRODUCER_VERSION, CORE_CLIP_SCHEMA_VERSION, runCoreClip } from './run.js';
 import { DEFAULT_CORE_CLIP_CONFIG, setupCoreClip, type CoreClipConfig } from './setup.js';
 
@@ -51,15 +52,7 @@ export const coreClipComponent: ComponentDefinition<CoreClipComponentConfig> = {
     const setup = await setupCoreClip(config, ctx.models);
     try {
       const result = await runCoreClip(ctx, { preset: setup.preset, batchSize: ctx.batchSize, encoders: setup.encoders, tokenizer: setup.tokenizer });
-      return {
-        status: 'ok',
-        empty_reason: null,
-        artifacts: [result.artifact],
-        models_used: result.models_used,
-        model_signature: result.model_signature,
-        device_used: result.models_used[0]!.device,
-        notes: [],
-      };
+      return okOutcomeWithModels(result.artifact, { models_used: result.models_used, model_signature: result.model_signature, device_used: result.models_used[0]!.device });
     } finally {
       await setup.close();
     }

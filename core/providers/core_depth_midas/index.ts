@@ -2,6 +2,7 @@
 import { TrendflowError } from '../../contracts/errors.js';
 import type { ComponentDefinition } from '../../pipeline/component.js';
 import { configParser } from '../../pipeline/config.js';
+import { okOutcomeWithModels } from '../../pipeline/outcome.js';
 import { CORE_DEPTH_MIDAS_PRODUCER_VERSION, CORE_DEPTH_MIDAS_SCHEMA_VERSION, runCoreDepthMidas, type CoreDepthMidasConfig } from './run.js';
 
 export { CORE_DEPTH_MIDAS_ARTIFACT, CORE_DEPTH_MIDAS_PRODUCER_VERSION, CORE_DEPTH_MIDAS_SCHEMA_VERSION, runCoreDepthMidas } from './run.js';
@@ -40,14 +41,6 @@ export const coreDepthMidasComponent: ComponentDefinition<CoreDepthMidasConfig> 
   async run(ctx, config) {
     if (ctx.batchSize === null) throw new TrendflowError('internal_error', 'core_depth_midas runs with a planned batch size');
     const result = await runCoreDepthMidas(ctx, config, ctx.batchSize);
-    return {
-      status: 'ok',
-      empty_reason: null,
-      artifacts: [result.artifact],
-      models_used: result.models_used,
-      model_signature: result.model_signature,
-      device_used: result.device,
-      notes: result.frames_without_depth > 0 ? [`${result.frames_without_depth} frames with a flat depth prediction (depth_present False)`] : [],
-    };
+    return okOutcomeWithModels(result.artifact, { models_used: result.models_used, model_signature: result.model_signature, device_used: result.device }, result.frames_without_depth > 0 ? [`${result.frames_without_depth} frames with a flat depth prediction (depth_present False)`] : []);
   },
 };

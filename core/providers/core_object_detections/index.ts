@@ -2,6 +2,7 @@
 import { TrendflowError } from '../../contracts/errors.js';
 import type { ComponentDefinition } from '../../pipeline/component.js';
 import { configParser } from '../../pipeline/config.js';
+import { okOutcomeWithModels } from '../../pipeline/outcome.js';
 import {
   CORE_OBJECT_DETECTIONS_PRODUCER_VERSION,
   CORE_OBJECT_DETECTIONS_SCHEMA_VERSION,
@@ -52,14 +53,6 @@ export const coreObjectDetectionsComponent: ComponentDefinition<CoreObjectDetect
   async run(ctx, config) {
     if (ctx.batchSize === null) throw new TrendflowError('internal_error', 'core_object_detections runs with a planned batch size');
     const result = await runCoreObjectDetections(ctx, config, ctx.batchSize);
-    return {
-      status: 'ok',
-      empty_reason: null,
-      artifacts: [result.artifact],
-      models_used: result.models_used,
-      model_signature: result.model_signature,
-      device_used: result.device,
-      notes: [`${result.detections} detections`],
-    };
+    return okOutcomeWithModels(result.artifact, { models_used: result.models_used, model_signature: result.model_signature, device_used: result.device }, [`${result.detections} detections`]);
   },
 };

@@ -2,6 +2,7 @@
 import { TrendflowError } from '../../contracts/errors.js';
 import type { ComponentDefinition } from '../../pipeline/component.js';
 import { configParser } from '../../pipeline/config.js';
+import { okOutcomeWithModels } from '../../pipeline/outcome.js';
 import { CORE_OPTICAL_FLOW_PRODUCER_VERSION, CORE_OPTICAL_FLOW_SCHEMA_VERSION, runCoreOpticalFlow, type CoreOpticalFlowConfig } from './run.js';
 
 export { CORE_OPTICAL_FLOW_ARTIFACT, CORE_OPTICAL_FLOW_PRODUCER_VERSION, CORE_OPTICAL_FLOW_SCHEMA_VERSION, runCoreOpticalFlow } from './run.js';
@@ -53,14 +54,6 @@ export const coreOpticalFlowComponent: ComponentDefinition<CoreOpticalFlowConfig
   async run(ctx, config) {
     if (ctx.batchSize === null) throw new TrendflowError('internal_error', 'core_optical_flow runs with a planned batch size');
     const result = await runCoreOpticalFlow(ctx, config, ctx.batchSize);
-    return {
-      status: 'ok',
-      empty_reason: null,
-      artifacts: [result.artifact],
-      models_used: result.models_used,
-      model_signature: result.model_signature,
-      device_used: result.device,
-      notes: [`${config.engine} flow on ${result.pairs} frame pairs`],
-    };
+    return okOutcomeWithModels(result.artifact, { models_used: result.models_used, model_signature: result.model_signature, device_used: result.device }, [`${config.engine} flow on ${result.pairs} frame pairs`]);
   },
 };
