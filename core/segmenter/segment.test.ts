@@ -383,7 +383,7 @@ describe('segmentVideo: bad input and the output folder', () => {
     const probe = await probeVideo(file);
     // a stream index that does not exist: ffmpeg fails once the decode has started
     const error = await expectFailure(file, 'video_decode_failed', { probe: { ...probe, video: { ...probe.video, index: 7 } } });
-    expect(error.message).toContain(file);
+    expect(error.details.path).toBe(file);
   });
 
   it('refuses out-of-range parameters before doing anything', async () => {

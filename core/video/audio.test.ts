@@ -116,7 +116,7 @@ describe('extractAudio', () => {
     const error = (await extractAudio(file, { sampleRate: 16000 }).catch((e: unknown) => e)) as TrendflowError;
     expect(error).toBeInstanceOf(TrendflowError);
     expect(error.code).toBe('audio_missing');
-    expect(error.message).toContain(file);
+    expect(error.details.path).toBe(file);
   });
 
   it('bad input → the input codes; ffmpeg failure → audio_extract_failed', async () => {
@@ -127,7 +127,7 @@ describe('extractAudio', () => {
     const lying = { duration_sec: 1.5, audio_streams: [{ index: 3, codec: 'pcm_s16le', sample_rate: 48000, channels: 2, channel_layout: 'stereo', duration_sec: 1.5, start_time_sec: 0, is_default: true }] };
     const error = (await extractAudio(file, { sampleRate: 16000, probe: lying }).catch((e: unknown) => e)) as TrendflowError;
     expect(error.code).toBe('audio_extract_failed');
-    expect(error.message).toContain(file);
+    expect(error.details.path).toBe(file);
   });
 
   it('leaves no partial WAV when extraction fails', async () => {

@@ -89,28 +89,28 @@ export async function extractAudio(file: string, options: ExtractAudioOptions): 
   const format = options.format ?? 'f32';
   const wavSampleFormat = options.wavSampleFormat ?? 'f32';
   if (!Number.isInteger(sampleRate) || sampleRate < 1 || sampleRate > MAX_SAMPLE_RATE) {
-    throw new TrendflowError('invalid_argument', `${file}: sampleRate must be an integer in [1, ${MAX_SAMPLE_RATE}], got ${sampleRate}`);
+    throw new TrendflowError('invalid_argument', `sampleRate must be an integer in [1, ${MAX_SAMPLE_RATE}], got ${sampleRate}`, { path: file });
   }
-  if (format !== 'f32' && format !== 'wav') throw new TrendflowError('invalid_argument', `${file}: format must be 'f32' or 'wav'`);
-  if (wavSampleFormat !== 'f32' && wavSampleFormat !== 's16') throw new TrendflowError('invalid_argument', `${file}: wavSampleFormat must be 'f32' or 's16'`);
-  if (startSec !== undefined && (!Number.isFinite(startSec) || startSec < 0)) throw new TrendflowError('invalid_argument', `${file}: startSec must be ≥ 0`);
-  if (durationSec !== undefined && (!Number.isFinite(durationSec) || durationSec <= 0)) throw new TrendflowError('invalid_argument', `${file}: durationSec must be > 0`);
+  if (format !== 'f32' && format !== 'wav') throw new TrendflowError('invalid_argument', `format must be 'f32' or 'wav'`, { path: file });
+  if (wavSampleFormat !== 'f32' && wavSampleFormat !== 's16') throw new TrendflowError('invalid_argument', `wavSampleFormat must be 'f32' or 's16'`, { path: file });
+  if (startSec !== undefined && (!Number.isFinite(startSec) || startSec < 0)) throw new TrendflowError('invalid_argument', `startSec must be ≥ 0`, { path: file });
+  if (durationSec !== undefined && (!Number.isFinite(durationSec) || durationSec <= 0)) throw new TrendflowError('invalid_argument', `durationSec must be > 0`, { path: file });
   signal?.throwIfAborted();
 
   const input = await checkInputFile(file);
   const probe = options.probe ?? (await probeMedia(input.path, signal ? { signal } : {}));
   if (probe.audio_streams.length === 0) {
-    throw new TrendflowError('audio_missing', `${input.path}: has no audio stream`, { path: input.path });
+    throw new TrendflowError('audio_missing', `has no audio stream`, { path: input.path });
   }
   let stream: AudioStreamInfo | undefined = probe.audio_streams[0];
   if (options.streamIndex !== undefined) {
     stream = probe.audio_streams.find((s) => s.index === options.streamIndex);
     if (!stream) {
       const have = probe.audio_streams.map((s) => s.index).join(', ');
-      throw new TrendflowError('invalid_argument', `${input.path}: stream ${options.streamIndex} is not an audio stream (audio streams: ${have})`, { path: input.path });
+      throw new TrendflowError('invalid_argument', `stream ${options.streamIndex} is not an audio stream (audio streams: ${have})`, { path: input.path });
     }
   }
-  if (!stream) throw new TrendflowError('audio_missing', `${input.path}: has no audio stream`, { path: input.path });
+  if (!stream) throw new TrendflowError('audio_missing', `has no audio stream`, { path: input.path });
 
   const channels = stream.channels !== null && stream.channels >= 1 ? stream.channels : null;
   const ffmpeg = await locateFfmpeg();
@@ -153,7 +153,7 @@ export async function extractAudio(file: string, options: ExtractAudioOptions): 
   }
   if (sink.count === 0) {
     await sink.abandon();
-    throw new TrendflowError('audio_extract_failed', `${input.path}: audio stream ${stream.index} (${stream.codec}) decoded to no samples`, { path: input.path });
+    throw new TrendflowError('audio_extract_failed', `audio stream ${stream.index} (${stream.codec}) decoded to no samples`, { path: input.path });
   }
   const base: AudioResultBase = {
     sample_rate: sampleRate,
@@ -209,15 +209,15 @@ async function decode(
     finished = true;
     if (signal?.aborted) throw signal.reason;
     if (spawnError) {
-      throw new TrendflowError('audio_extract_failed', `${file}: could not start ffmpeg (${executable}): ${(spawnError as Error).message}`, { path: file });
+      throw new TrendflowError('audio_extract_failed', `could not start ffmpeg (${executable}): ${(spawnError as Error).message}`, { path: file });
     }
     if (exit.code !== 0 || exit.signal) {
-      throw new TrendflowError('audio_extract_failed', `${file}: ffmpeg failed extracting audio (${describeExit(exit.code, exit.signal)}): ${stderr.summary()}`, {
+      throw new TrendflowError('audio_extract_failed', `ffmpeg failed extracting audio (${describeExit(exit.code, exit.signal)}): ${stderr.summary(6, file)}`, {
         path: file,
       });
     }
     if (downmix.leftoverBytes !== 0) {
-      throw new TrendflowError('audio_extract_failed', `${file}: ffmpeg's audio output ended in the middle of a sample`, { path: file });
+      throw new TrendflowError('audio_extract_failed', `ffmpeg's audio output ended in the middle of a sample`, { path: file });
     }
     return stderr.lines();
   } catch (error) {
@@ -330,14 +330,14 @@ class WavFileSink implements SampleSink {
   }
 
   static async create(outPath: string, sampleRate: number, sampleFormat: WavSampleFormat, source: string): Promise<WavFileSink> {
-    if (typeof outPath !== 'string' || outPath === '') throw new TrendflowError('invalid_argument', `${source}: outPath must be a file path`);
+    if (typeof outPath !== 'string' || outPath === '') throw new TrendflowError('invalid_argument', `outPath must be a file path`, { path: source });
     const destination = path.resolve(outPath);
     const temp = `${destination}.partial-${process.pid}-${randomBytes(4).toString('hex')}`;
     let handle: FileHandle;
     try {
       handle = await open(temp, 'wx');
     } catch (error) {
-      throw new TrendflowError('audio_extract_failed', `${source}: cannot create ${destination}: ${(error as Error).message}`, {
+      throw new TrendflowError('audio_extract_failed', `cannot create ${destination}: ${(error as Error).message}`, {
         path: source,
         cause: error,
       });
@@ -352,7 +352,7 @@ class WavFileSink implements SampleSink {
       return await action();
     } catch (error) {
       await this.abandon();
-      throw new TrendflowError('audio_extract_failed', `${this.source}: writing ${this.destination} failed: ${(error as Error).message}`, {
+      throw new TrendflowError('audio_extract_failed', `writing ${this.destination} failed: ${(error as Error).message}`, {
         path: this.source,
         cause: error,
       });
@@ -364,7 +364,7 @@ class WavFileSink implements SampleSink {
     const bytesPerSample = this.sampleFormat === 'f32' ? 4 : 2;
     if ((this.count + samples.length) * bytesPerSample > 0xffff_ffff - 64) {
       await this.abandon();
-      throw new TrendflowError('audio_extract_failed', `${this.source}: the audio is too long for a WAV file (4 GiB limit)`, { path: this.source });
+      throw new TrendflowError('audio_extract_failed', `the audio is too long for a WAV file (4 GiB limit)`, { path: this.source });
     }
     await this.guard(() => this.handle.write(bytes, 0, bytes.length, this.offset));
     this.offset += bytes.length;

@@ -182,7 +182,7 @@ describe('streamFrames', () => {
     const error = (await collect(stream).catch((e: unknown) => e)) as TrendflowError;
     expect(error).toBeInstanceOf(TrendflowError);
     expect(error.code).toBe('video_decode_failed');
-    expect(error.message).toContain(file);
+    expect(error.details.path).toBe(file);
     expect(error.message).toMatch(/exit code/);
   });
 

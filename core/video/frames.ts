@@ -159,23 +159,23 @@ export function toRational(value: number): { num: number; den: number } {
   return { num: h1, den: k1 };
 }
 
-function invalid(message: string): never {
-  throw new TrendflowError('invalid_argument', message);
+function invalid(file: string, message: string): never {
+  throw new TrendflowError('invalid_argument', message, { path: file });
 }
 
 function checkOptions(file: string, options: StreamFramesMultiOptions): OutputLayout[] {
   const { fps, startSec, durationSec, outputs, threads } = options;
-  if (typeof fps !== 'number' || !Number.isFinite(fps) || fps <= 0 || fps > 1000) invalid(`${file}: fps must be a number in (0, 1000], got ${fps}`);
-  if (startSec !== undefined && (!Number.isFinite(startSec) || startSec < 0)) invalid(`${file}: startSec must be ≥ 0, got ${startSec}`);
-  if (durationSec !== undefined && (!Number.isFinite(durationSec) || durationSec <= 0)) invalid(`${file}: durationSec must be > 0, got ${durationSec}`);
-  if (threads !== undefined && (!Number.isInteger(threads) || threads < 0)) invalid(`${file}: threads must be a non-negative integer`);
-  if (!Array.isArray(outputs) || outputs.length === 0 || outputs.length > MAX_OUTPUTS) invalid(`${file}: between 1 and ${MAX_OUTPUTS} outputs are needed`);
+  if (typeof fps !== 'number' || !Number.isFinite(fps) || fps <= 0 || fps > 1000) invalid(file, `fps must be a number in (0, 1000], got ${fps}`);
+  if (startSec !== undefined && (!Number.isFinite(startSec) || startSec < 0)) invalid(file, `startSec must be ≥ 0, got ${startSec}`);
+  if (durationSec !== undefined && (!Number.isFinite(durationSec) || durationSec <= 0)) invalid(file, `durationSec must be > 0, got ${durationSec}`);
+  if (threads !== undefined && (!Number.isInteger(threads) || threads < 0)) invalid(file, `threads must be a non-negative integer`);
+  if (!Array.isArray(outputs) || outputs.length === 0 || outputs.length > MAX_OUTPUTS) invalid(file, `between 1 and ${MAX_OUTPUTS} outputs are needed`);
   return outputs.map((output, k) => {
     const { width, height, pixelFormat } = output;
     for (const [name, value] of [['width', width], ['height', height]] as const) {
-      if (!Number.isInteger(value) || value < 1 || value > MAX_DIMENSION) invalid(`${file}: output ${k} ${name} must be an integer in [1, ${MAX_DIMENSION}], got ${value}`);
+      if (!Number.isInteger(value) || value < 1 || value > MAX_DIMENSION) invalid(file, `output ${k} ${name} must be an integer in [1, ${MAX_DIMENSION}], got ${value}`);
     }
-    if (pixelFormat !== 'rgb24' && pixelFormat !== 'gray') invalid(`${file}: output ${k} pixelFormat must be 'rgb24' or 'gray', got ${String(pixelFormat)}`);
+    if (pixelFormat !== 'rgb24' && pixelFormat !== 'gray') invalid(file, `output ${k} pixelFormat must be 'rgb24' or 'gray', got ${String(pixelFormat)}`);
     const channels = pixelFormat === 'rgb24' ? 3 : 1;
     return { width, height, pixelFormat, channels, frameBytes: width * height * channels };
   });
@@ -344,7 +344,7 @@ class FrameStreamImpl implements FrameStream<MultiVideoFrame> {
   }
 
   [Symbol.asyncIterator](): AsyncIterator<MultiVideoFrame> {
-    if (this.started) throw new TrendflowError('invalid_argument', `${this.file}: a frame stream can be iterated only once`);
+    if (this.started) throw new TrendflowError('invalid_argument', `a frame stream can be iterated only once`, { path: this.file });
     this.started = true;
     return this.run();
   }
@@ -354,7 +354,7 @@ class FrameStreamImpl implements FrameStream<MultiVideoFrame> {
     signal?.throwIfAborted();
     const file = path.resolve(this.file);
     const probe = this.options.probe ?? (await probeVideo(file, signal ? { signal } : {}));
-    if (probe.path !== file) invalid(`${file}: the probe given is of another file (${probe.path})`);
+    if (probe.path !== file) invalid(file, `the probe given is of another file (${probe.path})`);
     this.checkAgainstProbe(probe);
     const ffmpeg = await locateFfmpeg();
     signal?.throwIfAborted();
@@ -441,7 +441,7 @@ class FrameStreamImpl implements FrameStream<MultiVideoFrame> {
       const pipeError = this.pipes.find((p) => p.error)?.error;
       const result = exit as { code: number | null; signal: NodeJS.Signals | null } | null;
       if (result && (result.code !== 0 || result.signal)) {
-        throw this.failure(file, `ffmpeg failed (${describeExit(result.code, result.signal)}) after ${this.framesEmitted} frames: ${stderr.summary()}`);
+        throw this.failure(file, `ffmpeg failed (${describeExit(result.code, result.signal)}) after ${this.framesEmitted} frames: ${stderr.summary(6, file)}`);
       }
       if (pipeError) throw this.failure(file, `reading ffmpeg's output failed: ${pipeError.message}`);
       const partial = this.pipes.find((p) => p.partialBytes > 0);
@@ -450,7 +450,7 @@ class FrameStreamImpl implements FrameStream<MultiVideoFrame> {
         throw this.failure(file, `ffmpeg's outputs have different frame counts (${this.pipes.map((p) => this.framesEmitted + p.queue.length).join(' vs ')})`);
       }
       if (this.framesEmitted === 0) {
-        throw this.failure(file, `ffmpeg decoded no frames${startSec > 0 ? ` from ${startSec} s` : ''}: ${stderr.summary()}`);
+        throw this.failure(file, `ffmpeg decoded no frames${startSec > 0 ? ` from ${startSec} s` : ''}: ${stderr.summary(6, file)}`);
       }
     } finally {
       signal?.removeEventListener('abort', onAbort);
@@ -472,20 +472,21 @@ class FrameStreamImpl implements FrameStream<MultiVideoFrame> {
   }
 
   private failure(file: string, message: string): TrendflowError {
-    return new TrendflowError('video_decode_failed', `${file}: ${message}`, { path: file });
+    return new TrendflowError('video_decode_failed', `${message}`, { path: file });
   }
 
   private checkAgainstProbe(probe: VideoProbe): void {
     const { startSec } = this.options;
     if (startSec !== undefined && startSec >= probe.video.duration_sec) {
-      invalid(`${probe.path}: startSec ${startSec} is not before the end of the video (${probe.video.duration_sec} s)`);
+      invalid(probe.path, `startSec ${startSec} is not before the end of the video (${probe.video.duration_sec} s)`);
     }
     const { rotation_deg: rotation, display_width: dw, display_height: dh } = probe.video;
     if ((rotation === 90 || rotation === 270) && dw !== dh) {
       for (const output of this.outputs) {
         if (output.width !== output.height && output.width > output.height !== dw > dh) {
           invalid(
-            `${probe.path}: output ${output.width}x${output.height} does not match the displayed orientation ` +
+            probe.path,
+            `output ${output.width}x${output.height} does not match the displayed orientation ` +
               `${dw}x${dh} (the video is rotated ${rotation}°; pass the size after rotation)`,
           );
         }

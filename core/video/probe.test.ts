@@ -19,8 +19,10 @@ async function expectCode(promise: Promise<unknown>, code: ErrorCode, file: stri
   expect(error, `expected ${code}`).toBeInstanceOf(TrendflowError);
   const coded = error as TrendflowError;
   expect(coded.code, coded.message).toBe(code);
-  expect(coded.message).toContain(file);
+  // the path travels in details (toLine prints it once), never repeated in the message
   expect(coded.details.path).toBe(file);
+  expect(coded.message).not.toContain(file);
+  expect(coded.toLine().startsWith(`${file}: ${code}: `)).toBe(true);
   return coded;
 }
 

@@ -248,7 +248,7 @@ async function runFfprobe(
     });
   } catch (error) {
     if (options.signal?.aborted) throw options.signal.reason;
-    throw new TrendflowError('video_unreadable', `${input.path}: ffprobe (${tool.path}) failed: ${(error as Error).message}`, {
+    throw new TrendflowError('video_unreadable', `ffprobe (${tool.path}) failed: ${(error as Error).message}`, {
       path: input.path,
       cause: error,
     });
@@ -256,14 +256,14 @@ async function runFfprobe(
   if (result.code !== 0) {
     throw new TrendflowError(
       'video_unreadable',
-      `${input.path}: not a readable media file (ffprobe: ${result.stderr.summary(3)})`,
+      `not a readable media file (ffprobe: ${result.stderr.summary(3, input.path)})`,
       { path: input.path },
     );
   }
   try {
     return { json: JSON.parse(result.stdout.toString('utf8')) as FfprobeOutput, stderr: result.stderr };
   } catch (error) {
-    throw new TrendflowError('video_unreadable', `${input.path}: ffprobe printed invalid JSON`, { path: input.path, cause: error });
+    throw new TrendflowError('video_unreadable', `ffprobe printed invalid JSON`, { path: input.path, cause: error });
   }
 }
 
@@ -456,7 +456,7 @@ function median(values: number[]): number | null {
 // probeVideo
 
 function fail(code: 'video_unreadable' | 'video_no_video_stream' | 'video_zero_duration' | 'video_truncated', input: InputFile, message: string): never {
-  throw new TrendflowError(code, `${input.path}: ${message}`, { path: input.path });
+  throw new TrendflowError(code, `${message}`, { path: input.path });
 }
 
 /**

@@ -32,24 +32,24 @@ export async function checkInputFile(file: string): Promise<InputFile> {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') {
-      throw new TrendflowError('video_not_found', `no such file: ${absolute}`, { path: absolute, cause: error });
+      throw new TrendflowError('video_not_found', 'no such file', { path: absolute, cause: error });
     }
-    throw new TrendflowError('video_unreadable', `cannot access ${absolute}: ${(error as Error).message}`, {
+    throw new TrendflowError('video_unreadable', `cannot access the file: ${(error as Error).message}`, {
       path: absolute,
       cause: error,
     });
   }
   if (!info.isFile()) {
     const what = info.isDirectory() ? 'a directory' : 'not a regular file';
-    throw new TrendflowError('video_unreadable', `${absolute} is ${what}, not a video file`, { path: absolute });
+    throw new TrendflowError('video_unreadable', `it is ${what}, not a video file`, { path: absolute });
   }
   if (info.size === 0) {
-    throw new TrendflowError('video_empty_file', `${absolute} is empty (0 bytes)`, { path: absolute });
+    throw new TrendflowError('video_empty_file', 'the file is empty (0 bytes)', { path: absolute });
   }
   try {
     await access(absolute, constants.R_OK);
   } catch (error) {
-    throw new TrendflowError('video_unreadable', `${absolute} is not readable (permission denied)`, {
+    throw new TrendflowError('video_unreadable', 'the file is not readable (permission denied)', {
       path: absolute,
       cause: error,
     });
@@ -100,9 +100,12 @@ export class StderrTail {
       .filter((line) => line !== '');
   }
 
-  /** The last `count` lines joined by ` | `, for error messages (file paths inside are kept). */
-  summary(count = 6): string {
-    const lines = this.lines();
+  /**
+   * The last `count` lines joined by ` | `, for error messages. The tool's own input path, when given, reads
+   * `<input>`: the error names that file once, in its details; other paths inside are kept.
+   */
+  summary(count = 6, input?: string): string {
+    const lines = input === undefined ? this.lines() : this.lines().map((line) => line.replaceAll(`file:${input}`, '<input>').replaceAll(input, '<input>'));
     return lines.length === 0 ? '(no output on stderr)' : lines.slice(-count).join(' | ');
   }
 }

@@ -29,7 +29,7 @@ interface AnalyzeCliOptions {
 /** Exit code of a run cancelled by SIGINT/SIGTERM (128 + SIGINT, the shell convention). */
 export const EXIT_CANCELLED = 130;
 
-function parseComponents(value: string): ComponentName[] {
+export function parseComponents(value: string): ComponentName[] {
   const names = value.split(',').map((name) => name.trim()).filter(Boolean);
   const unknown = names.filter((name) => !isComponentName(name));
   if (names.length === 0 || unknown.length > 0) throw new InvalidArgumentError(`unknown component(s): ${unknown.join(', ') || '(none given)'}`);
@@ -129,7 +129,7 @@ async function analyze(videos: string[], options: AnalyzeCliOptions): Promise<nu
 }
 
 /** Checklist entries of the config's CPU model components (for how many videos run at once). */
-async function cpuChecklistEntries(config: RunConfig, modelsDir: string): Promise<ChecklistEntry[]> {
+export async function cpuChecklistEntries(config: RunConfig, modelsDir: string): Promise<ChecklistEntry[]> {
   const [{ COMPONENTS }, { findChecklistEntry, loadChecklist }] = await Promise.all([import('../../pipeline/registry.js'), import('../../runtime/planner/checklist.js')]);
   const { checklist, file } = await loadChecklist(modelsDir);
   const entries: ChecklistEntry[] = [];
@@ -178,7 +178,12 @@ export function outcomeJson(outcome: RunOutcome): Record<string, unknown> {
 }
 
 export function printOutcome(outcome: RunOutcome, json: boolean): void {
-  if (outcome.status !== 'ok' && outcome.error) process.stderr.write(`trendflow: ${outcome.video}: ${outcome.error.error_code}: ${outcome.error.message}\n`);
+  if (outcome.status !== 'ok' && outcome.error) {
+    // the manifest's message names the file it is about; the line names the video already
+    const prefix = `${outcome.video}: `;
+    const message = outcome.error.message.startsWith(prefix) ? outcome.error.message.slice(prefix.length) : outcome.error.message;
+    process.stderr.write(`trendflow: ${outcome.video}: ${outcome.error.error_code}: ${message}\n`);
+  }
   for (const warning of outcome.warnings) process.stderr.write(`trendflow: warning: ${warning}\n`);
   if (json) {
     process.stdout.write(`${JSON.stringify(outcomeJson(outcome))}\n`);
