@@ -13,6 +13,7 @@ import { registerRunsCommand } from './commands/runs.js';
 import { registerSegmentCommand } from './commands/segment.js';
 import { registerServeCommand } from './commands/serve.js';
 import { registerShowCommand } from './commands/show.js';
+import { registerTrainCommand } from './commands/train.js';
 import { registerTritonCommand } from './commands/triton.js';
 import { registerValidateCommand } from './commands/validate.js';
 
@@ -37,6 +38,7 @@ export function buildProgram(): Command {
   registerBenchCommand(program);
   registerServeCommand(program);
   registerExportCommand(program);
+  registerTrainCommand(program);
   return program;
 }
 

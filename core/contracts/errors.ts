@@ -75,6 +75,15 @@ export const ERROR_CODES = [
   // run inputs: the snapshot JSON files and the metadata JSON (core/temporal, core/text; described in docs/SNAPSHOTS.md)
   'snapshot_invalid',
   'metadata_invalid',
+  // prediction models: training, model folders, loading (core/predict; described in core/predict/baseline/README.md
+  // and core/predict/model/README.md)
+  'prediction_model_invalid',
+  'feature_schema_mismatch',
+  'training_data_invalid',
+  'prediction_model_missing',
+  // the batch queue on Redis (core/queue; described in core/queue/README.md)
+  'queue_unavailable',
+  'queue_job_mismatch',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

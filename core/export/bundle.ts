@@ -6,11 +6,12 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { TrendflowError, isTrendflowError } from '../contracts/errors.js';
 import type { Manifest, ManifestComponent } from '../contracts/manifest.js';
-import { getArray, getMeta, getStringList, ndarray, readNpzFile, writeNpzFile, type NpzContents, type PyValue } from '../npz/index.js';
+import { getArray, ndarray, readNpzFile, writeNpzFile } from '../npz/index.js';
 import { writeFileAtomic } from '../store/atomic.js';
 import { hashFile } from '../store/hash.js';
 import { readManifest } from '../store/manifest.js';
-import { FEATURE_COLUMNS, FEATURE_SCHEMA_VERSION, FEATURE_SOURCES, TARGET_HORIZONS_DAYS, TARGET_METRICS, TARGET_NAMES } from '../predict/feature-spec.js';
+import { FEATURE_COLUMNS, FEATURE_SCHEMA_VERSION, TARGET_HORIZONS_DAYS, TARGET_METRICS, TARGET_NAMES } from '../predict/feature-spec.js';
+import { buildFeatureRow } from '../predict/features.js';
 import { bundleReadme } from './readme.js';
 
 export const BUNDLE_FORMAT = 'trendflow_bundle_v1';
@@ -72,50 +73,10 @@ function artifactOf(manifest: Manifest, runDir: string, component: string, artif
   return found ? { entry, file: path.join(runDir, ...found.path.split('/')) } : null;
 }
 
-const stringOrNull = (value: PyValue | undefined): string | null => (typeof value === 'string' ? value : null);
-
 async function buildRow(manifest: Manifest, runDir: string): Promise<Row> {
-  const features = new Float32Array(FEATURE_COLUMNS.length).fill(Number.NaN);
-  let complete = true;
-  let ageBucket: string | null = null;
-  let publishedAt: string | null = null;
-  let snapshot1CollectedAt: string | null = null;
-  let offset = 0;
-  for (const source of FEATURE_SOURCES) {
-    const found = artifactOf(manifest, runDir, source.component, source.artifact);
-    if (!found) {
-      complete &&= !source.required;
-    } else {
-      const npz = await readNpzFile(found.file);
-      const byName = new Map<string, number>();
-      const names = getStringList(npz, source.namesKey, found.file);
-      const values = getArray(npz, source.valuesKey, 'float32', found.file).data;
-      names.forEach((name, i) => byName.set(name, values[i]!));
-      source.names.forEach((name, i) => {
-        const value = byName.get(name);
-        if (value === undefined) {
-          throw new TrendflowError('artifact_invalid', `feature '${name}' of ${FEATURE_SCHEMA_VERSION} is missing (another producer version?)`, { path: found.file });
-        }
-        features[offset + i] = value;
-      });
-      if (source.component === 'temporal_snapshot_features') ({ ageBucket, publishedAt, snapshot1CollectedAt } = snapshotContext(npz));
-    }
-    offset += source.names.length;
-  }
+  const row = await buildFeatureRow((source) => artifactOf(manifest, runDir, source.component, source.artifact)?.file ?? null);
   const { targets, targetMasks } = await readTargets(manifest, runDir);
-  return { features, targets, targetMasks, complete, ageBucket, publishedAt, snapshot1CollectedAt };
-}
-
-function snapshotContext(npz: NpzContents): { ageBucket: string | null; publishedAt: string | null; snapshot1CollectedAt: string | null } {
-  const meta = getMeta(npz);
-  const snapshot1 = meta.snapshot1;
-  // meta dicts decode as plain objects; None (no snapshot) leaves the time unknown
-  const collectedAt = snapshot1 !== null && typeof snapshot1 === 'object' && !Array.isArray(snapshot1) && !(snapshot1 instanceof Map) ? (snapshot1 as Record<string, PyValue>).collected_at : undefined;
-  return {
-    ageBucket: stringOrNull(npz.get('age_bucket')?.data[0] as PyValue | undefined),
-    publishedAt: stringOrNull(meta.published_at),
-    snapshot1CollectedAt: stringOrNull(collectedAt),
-  };
+  return { features: row.features, targets, targetMasks, complete: row.complete, ageBucket: row.ageBucket, publishedAt: row.publishedAt, snapshot1CollectedAt: row.snapshot1CollectedAt };
 }
 
 /** views/likes × 7/14/21 from targets_builder_multi_horizon; NaN with a False mask wherever a target is missing. */

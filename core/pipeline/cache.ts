@@ -6,7 +6,8 @@
  * The key is known before the component runs: platform_id, video_id, component, the component's config hash
  * (params + the resolved models, i.e. the pinned model versions and weight digests), sampling_policy_version,
  * producer_version, schema_version, and the signatures of its inputs (the upstream artifacts' sha256, the source
- * video's sha256 and the segmenter settings for frame readers, the metadata/snapshot digests). Any change in a
+ * video's sha256 and the segmenter settings for frame readers, the metadata/snapshot digests, and what the
+ * component's `cacheInputs` reports, e.g. the digests of prediction model folders). Any change in a
  * model, a param, a version or an input is a new key; there is no "compatible" reuse (seed 003 Round 2 Q1).
  */
 import { constants as fsConstants, promises as fs } from 'node:fs';
@@ -37,6 +38,8 @@ export interface CacheKeyInput {
   frameComponents: readonly ComponentName[];
   /** Signature of each declared dependency's artifact in this run (null: not there). */
   dependencies: Partial<Record<ComponentName, string | null>>;
+  /** The component's `cacheInputs` (absent for components without that hook: their keys stay as they were). */
+  external?: unknown;
 }
 
 /** The cache key (hex sha256 of the canonical JSON of the fields above). */
@@ -62,6 +65,7 @@ export function cacheKey(input: CacheKeyInput): string {
       metadata_sha256: uses.metadata ? (request.inputs.metadata?.sha256 ?? null) : null,
       snapshots_digest: uses.snapshots ? (request.inputs.snapshots?.digest ?? null) : null,
       dependencies: input.dependencies,
+      ...(input.external === undefined ? {} : { external: input.external }),
     },
   });
 }

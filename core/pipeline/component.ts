@@ -94,6 +94,13 @@ export interface ComponentDefinition<Config = unknown> {
   batching?(config: Config): BatchingSpec;
   run(ctx: ComponentRunContext, config: Config): Promise<ComponentOutcome>;
   /**
+   * Optional: what decides the result besides the config, the registry's models and the run's inputs (e.g. the
+   * model folders the prediction component loads): a JSON value of their digests that enters the cache key, so
+   * retraining into the same folder is a new key. Must not throw for a missing or broken input (say so in the
+   * value instead: the run reports the problem).
+   */
+  cacheInputs?(config: Config, env: { modelsDir: string }): Promise<unknown>;
+  /**
    * Optional: writes the component's artifact with status empty and `reason` when it cannot run because a
    * required dependency is missing (not implemented, failed, or itself not run), so the run folder still holds
    * its artifact. Without it the orchestrator records the component empty with no artifact.

@@ -367,6 +367,7 @@ class RunExecution {
         request: this.request,
         frameComponents: this.frameComponents(),
         dependencies: signatures,
+        ...(definition.cacheInputs ? { external: await definition.cacheInputs(resolved.params, { modelsDir: this.env.modelsDir }) } : {}),
       });
       let skipped: string[] = [];
       if (!this.request.options.no_cache && this.env.index) {

@@ -21,9 +21,10 @@ import { coreDepthMidasComponent } from '../providers/core_depth_midas/index.js'
 import { coreFaceLandmarksComponent } from '../providers/core_face_landmarks/index.js';
 import { coreObjectDetectionsComponent } from '../providers/core_object_detections/index.js';
 import { coreOpticalFlowComponent } from '../providers/core_optical_flow/index.js';
+import { predictionComponent } from '../predict/prediction/index.js';
 import type { ComponentDefinition } from './component.js';
 
-const DEFINITIONS: ComponentDefinition<any>[] = [coreClipComponent, coreFaceLandmarksComponent, coreObjectDetectionsComponent, coreDepthMidasComponent, coreOpticalFlowComponent, loudnessExtractorComponent, tempoExtractorComponent, clapExtractorComponent, textProcessorComponent, temporalSnapshotFeaturesComponent, targetsBuilderComponent, cutDetectionComponent, shotQualityComponent, shotSequenceComponent, videoPacingComponent, sceneClassificationComponent, videoAggregatesComponent];
+const DEFINITIONS: ComponentDefinition<any>[] = [coreClipComponent, coreFaceLandmarksComponent, coreObjectDetectionsComponent, coreDepthMidasComponent, coreOpticalFlowComponent, loudnessExtractorComponent, tempoExtractorComponent, clapExtractorComponent, textProcessorComponent, temporalSnapshotFeaturesComponent, targetsBuilderComponent, cutDetectionComponent, shotQualityComponent, shotSequenceComponent, videoPacingComponent, sceneClassificationComponent, videoAggregatesComponent, predictionComponent];
 
 export const COMPONENTS: ReadonlyMap<ComponentName, ComponentDefinition<unknown>> = new Map(DEFINITIONS.map((d) => [d.name, d]));
 

@@ -60,7 +60,12 @@ describe('schema files in schemas/', () => {
 
   it('refuses unknown components and components without a schema', () => {
     expect(() => loadSchema('not_a_component')).toThrow(/not a component name/);
-    expect(() => loadSchema('prediction')).toThrow(expect.objectContaining({ code: 'schema_not_found' }));
+    // every canonical component has a schema in schemas/: a folder without one stands in for a broken install
+    expect(() => loadSchema('prediction', path.join(defaultSchemasDir(), 'not-a-schemas-folder'))).toThrow(expect.objectContaining({ code: 'schema_not_found' }));
+  });
+
+  it('every canonical component has a schema', () => {
+    expect(loadAllSchemas().map((s) => s.component).sort()).toEqual([...COMPONENT_NAMES].sort());
   });
 });
 

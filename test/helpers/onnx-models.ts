@@ -10,6 +10,10 @@
 // plain Node ESM (bench/), and the namespace's types come from a type-only import
 import onnxProto from 'onnx-proto';
 import type { onnx as OnnxTypes } from 'onnx-proto';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { FEATURE_COLUMNS, FEATURE_SCHEMA_VERSION, TARGET_NAMES } from '../../core/predict/feature-spec.js';
+import { MODEL_SIDECAR_FILE, PREDICTION_MODEL_FORMAT, type PredictionModelSidecar } from '../../core/predict/model/contract.js';
 
 const onnx: typeof OnnxTypes = onnxProto.onnx;
 
@@ -333,4 +337,126 @@ export function makeSentenceEncoderModel(options: SentenceEncoderModelOptions = 
       { opType: 'Mul', input: ['states', 'mask_column'], output: ['last_hidden_state'] },
     ],
   });
+}
+
+export interface QuantileRegressorModelOptions {
+  /** Feature columns F of the input; default 120 (features_v1). */
+  features?: number;
+  /** Target heads T; default 6. */
+  targets?: number;
+  /** Per-quantile offsets added to every head's point, length Q; ascending gives monotone quantiles. */
+  offsets: number[];
+  /** Row-major [F, T] weights; default seeded uniform in ±0.005. */
+  weights?: ArrayLike<number>;
+  /** Per-head bias, length T; default all 1. */
+  bias?: ArrayLike<number>;
+  inputName?: string;
+  outputName?: string;
+  seed?: number;
+}
+
+/**
+ * Prediction-model contract (core/predict/model/contract.ts, engine kind onnx): `features` f32 [batch,F] →
+ * `quantiles` f32 [batch,T,Q]. Graph: point = x · W + b (MatMul, Add) → Unsqueeze to [batch,T,1] → Add the
+ * [T,Q] offsets, so head t's quantile q is point_t + offsets[q]: monotone when the offsets ascend, crossing
+ * (a broken model) when they do not. NaN in the input propagates to the output, as in a model that cannot take NaN.
+ */
+export function makeQuantileRegressorModel(options: QuantileRegressorModelOptions): Uint8Array {
+  const F = options.features ?? 120;
+  const T = options.targets ?? 6;
+  const Q = options.offsets.length;
+  const input = options.inputName ?? 'features';
+  const output = options.outputName ?? 'quantiles';
+  const floats = (name: string, dims: number[], values: ArrayLike<number>): OnnxTypes.ITensorProto => ({
+    name,
+    dims,
+    dataType: onnx.TensorProto.DataType.FLOAT,
+    rawData: new Uint8Array(Float32Array.from(values).buffer),
+  });
+  const offsets = Array.from({ length: T }, () => options.offsets).flat();
+  return encodeModel({
+    name: 'quantile_regressor_contract',
+    input: [valueInfo(input, onnx.TensorProto.DataType.FLOAT, ['batch', F])],
+    output: [valueInfo(output, onnx.TensorProto.DataType.FLOAT, ['batch', T, Q])],
+    initializer: [
+      options.weights ? floats('weights', [F, T], options.weights) : floatTensor('weights', [F, T], options.seed ?? 5, 0.01),
+      floats('bias', [T], options.bias ?? new Array<number>(T).fill(1)),
+      floats('offsets', [T, Q], offsets),
+      { name: 'last_axis', dims: [1], dataType: onnx.TensorProto.DataType.INT64, rawData: new Uint8Array(new BigInt64Array([2n]).buffer) },
+    ],
+    node: [
+      { opType: 'MatMul', input: [input, 'weights'], output: ['product'] },
+      { opType: 'Add', input: ['product', 'bias'], output: ['point'] },
+      { opType: 'Unsqueeze', input: ['point', 'last_axis'], output: ['point_column'] },
+      { opType: 'Add', input: ['point_column', 'offsets'], output: [output] },
+    ],
+  });
+}
+
+export interface OnnxPredictionFolderOptions {
+  /** The model's quantile offsets (see makeQuantileRegressorModel); default p10/p50/p90 at -0.5, 0, +0.5. */
+  offsets?: number[];
+  quantiles?: number[];
+  weights?: ArrayLike<number>;
+  bias?: ArrayLike<number>;
+  /** Sidecar fields to override (a broken sidecar for a test). */
+  sidecar?: Partial<Record<keyof PredictionModelSidecar, unknown>>;
+}
+
+/**
+ * Writes an external ONNX prediction-model folder (core/predict/model/README.md): `model.onnx` from
+ * makeQuantileRegressorModel and a `model.json` that meets the contract for features_v1, with imputation 0 for
+ * every feature unless the sidecar override says otherwise. Returns the folder.
+ */
+export async function writeOnnxPredictionFolder(dir: string, type: 'v1' | 'v2', options: OnnxPredictionFolderOptions = {}): Promise<string> {
+  const quantiles = options.quantiles ?? [0.1, 0.5, 0.9];
+  const offsets = options.offsets ?? [-0.5, 0, 0.5];
+  await fs.mkdir(dir, { recursive: true });
+  const model = makeQuantileRegressorModel({ offsets, ...(options.weights ? { weights: options.weights } : {}), ...(options.bias ? { bias: options.bias } : {}) });
+  await fs.writeFile(path.join(dir, 'model.onnx'), model);
+  const sidecar = {
+    format: PREDICTION_MODEL_FORMAT,
+    type,
+    version: `${type}.0.1`,
+    feature_schema_version: FEATURE_SCHEMA_VERSION,
+    feature_names: FEATURE_COLUMNS.map((c) => c.name),
+    targets: [...TARGET_NAMES],
+    quantiles,
+    calibration: { method: 'quantile_regression', groups: ['target'], calibration_rows: 0 },
+    engine: { kind: 'onnx', file: 'model.onnx', input: 'features', output: 'quantiles', imputation: FEATURE_COLUMNS.map(() => 0) },
+    created_at: '2026-01-01T00:00:00Z',
+    ...options.sidecar,
+  };
+  await fs.writeFile(path.join(dir, MODEL_SIDECAR_FILE), JSON.stringify(sidecar, null, 2));
+  return dir;
+}
+
+/**
+ * The tokenizer files that go with makeSentenceEncoderModel: a small SentencePiece-style (Unigram) tokenizer in
+ * the Hugging Face format, built like XLM-R's (Metaspace pre-tokenizer, `<s> $A </s>` template), with pieces for
+ * Latin and Cyrillic letters, digits, some punctuation and a few words. `vocabSize` is the encoder's vocabSize.
+ */
+export function makeSentenceTokenizer(): { files: { 'tokenizer.json': string; 'tokenizer_config.json': string }; vocabSize: number } {
+  const specials = ['<s>', '<pad>', '</s>', '<unk>'];
+  const pieces = ['▁', '▁video', '▁видео', ...'abcdefghijklmnopqrstuvwxyz'.split(''), ...'абвгдеёжзийклмнопрстуфхцчшщъыьэюя'.split(''), ...'0123456789?!.,#'.split('')];
+  const vocab = [...specials.map((s) => [s, 0]), ...pieces.map((p) => [p, p.length > 2 ? -2 : -5])];
+  const special = (id: string, n: number) => ({ id, ids: [n], tokens: [id] });
+  const tokenizer = {
+    version: '1.0',
+    truncation: null,
+    padding: null,
+    added_tokens: specials.map((content, id) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true })),
+    normalizer: null,
+    pre_tokenizer: { type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: true },
+    post_processor: {
+      type: 'TemplateProcessing',
+      single: [{ SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '</s>', type_id: 0 } }],
+      pair: [{ SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '</s>', type_id: 0 } }, { Sequence: { id: 'B', type_id: 0 } }, { SpecialToken: { id: '</s>', type_id: 0 } }],
+      special_tokens: { '<s>': special('<s>', 0), '</s>': special('</s>', 2) },
+    },
+    decoder: { type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: true },
+    model: { type: 'Unigram', unk_id: 3, vocab, byte_fallback: false },
+  };
+  const config = { bos_token: '<s>', eos_token: '</s>', pad_token: '<pad>', unk_token: '<unk>', model_max_length: 512 };
+  return { files: { 'tokenizer.json': JSON.stringify(tokenizer), 'tokenizer_config.json': JSON.stringify(config) }, vocabSize: vocab.length };
 }

@@ -1,6 +1,6 @@
 /**
  * `trendflow analyze VIDEO... [--components a,b] [--profile P] [--meta FILE] [--snapshots DIR] [--store DIR]
- * [--models-dir DIR] [--run-id ID] [--no-cache] [--json]` (DESIGN.md §2): one run per video through the
+ * [--models-dir DIR] [--run-id ID] [--no-cache] [--json] [--prediction-model DIR...]` (DESIGN.md §2): one run per video through the
  * orchestrator (core/pipeline). Progress goes to stderr; stdout gets one summary per video (one JSON object per
  * line with --json). Exit code 0 when every run is ok, 1 when any failed, 130 when cancelled (Ctrl-C), 2 for usage.
  */
@@ -24,6 +24,7 @@ interface AnalyzeCliOptions {
   runId?: string;
   cache: boolean;
   json?: boolean;
+  predictionModel: string[];
 }
 
 /** Exit code of a run cancelled by SIGINT/SIGTERM (128 + SIGINT, the shell convention). */
@@ -35,6 +36,8 @@ export function parseComponents(value: string): ComponentName[] {
   if (names.length === 0 || unknown.length > 0) throw new InvalidArgumentError(`unknown component(s): ${unknown.join(', ') || '(none given)'}`);
   return names as ComponentName[];
 }
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
 export const STORE_OPTION_HELP = 'workspace holding result_store/, frames/, run_requests/ and index.sqlite (default: $TRENDFLOW_WORKSPACE, else ./trendflow-data)';
 
@@ -52,6 +55,7 @@ export function registerAnalyzeCommand(program: Command): void {
     .option('--run-id <id>', 'the run_id to use (default: generated, time-sortable); one video only')
     .option('--no-cache', 'compute every component even when an identical earlier result exists')
     .option('--json', 'one JSON object per video on stdout')
+    .option('--prediction-model <dir>', 'add the prediction component with this model folder; repeat for fallbacks, primary first (v2, v1, baseline)', collect, [])
     .addHelpText('after', '\nProgress goes to stderr. Exit codes: 0 every run ok, 1 a run not ok or an input error (one line per failure on\nstderr: trendflow: <input>: <code>: <message>), 2 a usage error, 130 cancelled (Ctrl-C / SIGTERM).')
     .action(async (videos: string[], options: AnalyzeCliOptions, command: Command) => {
       if (videos.length > 1) {
@@ -84,9 +88,15 @@ async function analyze(videos: string[], options: AnalyzeCliOptions): Promise<nu
   const workspace = resolveWorkspace({ workspace: options.store });
   const modelsDir = resolveModelsDir(options.modelsDir === undefined ? {} : { modelsDir: options.modelsDir });
   const profile = await loadProfile(options.profile ?? DEFAULT_PROFILE);
+  let only = options.components;
+  if (options.predictionModel.length > 0) {
+    // the same as a profile entry `prediction: { required: true, params: { models } }`, folders taken from here
+    profile.components.set('prediction', { required: true, params: { models: options.predictionModel.map((dir) => path.resolve(dir)) } });
+    if (only && !only.includes('prediction')) only = [...only, 'prediction'];
+  }
   const registry = await loadRegistry({ modelsDir });
   // the config is resolved per run too; resolving it here first reports a bad profile or param before any video
-  const config = resolveRunConfig({ profile, only: options.components, components: COMPONENTS, registry });
+  const config = resolveRunConfig({ profile, only, components: COMPONENTS, registry });
   const index = await openIndex(workspace);
   const sessions = new OnnxSessionRegistry();
   const controller = new AbortController();
@@ -107,7 +117,7 @@ async function analyze(videos: string[], options: AnalyzeCliOptions): Promise<nu
     const outcomes = await mapLimit(videos, parallel, async (video) => {
       try {
         const outcome = await analyzeVideo(
-          { video, profile, only: options.components, metadataFile: options.meta ?? null, snapshotsDir: options.snapshots ?? null, runId: options.runId, noCache: !options.cache },
+          { video, profile, only, metadataFile: options.meta ?? null, snapshotsDir: options.snapshots ?? null, runId: options.runId, noCache: !options.cache },
           { workspace, modelsDir, registry, index, sessions, scheduler, signal: controller.signal, onEvent: (event) => progress.event(event), memoryShare: share },
         );
         progress.clear();
