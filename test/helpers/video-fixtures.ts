@@ -573,6 +573,39 @@ export class VideoFixtures {
       ]),
     );
   }
+
+  /**
+   * `count` distinct tiny videos (64x36, 10 fps, 2 s, no audio: a colour, then a cut to another colour), each with
+   * its own bytes and so its own video_id; for queue tests that need many quick jobs.
+   */
+  async distinctShorts(count: number): Promise<string[]> {
+    const files: string[] = [];
+    for (let i = 0; i < count; i++) {
+      const first = ((i * 2654435761) >>> 8) & 0xffffff;
+      const second = first ^ 0xa5a5a5;
+      const hex = (rgb: number): string => `0x${rgb.toString(16).padStart(6, '0')}`;
+      files.push(
+        await this.once(`short_${String(i).padStart(3, '0')}.mp4`, (out) =>
+          this.ffmpegRun([
+            ...['-f', 'lavfi', '-i', `color=c=${hex(first)}:s=64x36:r=10:d=1`],
+            ...['-f', 'lavfi', '-i', `color=c=${hex(second)}:s=64x36:r=10:d=1`],
+            ...['-filter_complex', '[0][1]concat=n=2:v=1:a=0'],
+            ...this.x264(10),
+            out,
+          ]),
+        ),
+      );
+    }
+    return files;
+  }
+
+  /**
+   * 160x90 testsrc2 at 25 fps for 60 s, no audio (about 300 kB): a video whose analysis takes several seconds even
+   * with a light component, so a test can stop or kill the process analysing it mid-way.
+   */
+  slowJob(): Promise<string> {
+    return this.once('slow_job_60s.mp4', (out) => this.ffmpegRun(['-f', 'lavfi', '-i', 'testsrc2=s=160x90:r=25:d=60', ...this.x264(50), out]));
+  }
 }
 
 /** Set every duration field of a (version 0) MP4 to zero, walking the box tree. */

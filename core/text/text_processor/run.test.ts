@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { inflateRawSync } from 'node:zlib';
@@ -7,11 +6,11 @@ import { isTrendflowError } from '../../contracts/errors.js';
 import { getArray, getMeta, getStringList, readNpzFile } from '../../npz/index.js';
 import { componentDefinition } from '../../pipeline/registry.js';
 import { OnnxSessionRegistry } from '../../runtime/onnx/sessions.js';
-import { addModel, loadRegistry, type ModelRegistry } from '../../runtime/registry/index.js';
+import type { ModelRegistry } from '../../runtime/registry/index.js';
 import { validateNpzFile } from '../../schema/index.js';
 import { sampleIdentity } from '../../../test/helpers/manifest.js';
-import { makeSentenceEncoderModel } from '../../../test/helpers/onnx-models.js';
 import { numpyAvailableOrCi, runPython } from '../../../test/helpers/python.js';
+import { prepareTextModelsDir, TEST_TEXT_ENCODER_ID, TEST_TEXT_TOKENIZER_ID } from '../../../test/helpers/text-models.js';
 import { useTempDirs } from '../../../test/helpers/tmp.js';
 import { chunkText, openTextEmbedder } from './embedder.js';
 import { detectLanguage, TEXT_FEATURES } from './features.js';
@@ -20,65 +19,11 @@ import { DEFAULT_TEXT_CONFIG, EMBEDDING_SOURCES, runTextProcessor, type TextConf
 const tmp = useTempDirs('text-');
 const DIM = 16;
 let models: { registry: ModelRegistry; modelsDir: string; sessions: OnnxSessionRegistry };
-const config: TextConfig = { ...DEFAULT_TEXT_CONFIG, model: 'test-text-encoder', tokenizer: 'test-text-tokenizer' };
-
-/**
- * A small SentencePiece-style (Unigram) tokenizer in the Hugging Face format, built like XLM-R's: Metaspace
- * pre-tokenizer, `<s> $A </s>` template; pieces for Latin and Cyrillic letters and a few words.
- */
-function testTokenizer(): { tokenizer: object; config: object; size: number } {
-  const specials = ['<s>', '<pad>', '</s>', '<unk>'];
-  const pieces = ['▁', '▁video', '▁видео', ...'abcdefghijklmnopqrstuvwxyz'.split(''), ...'абвгдеёжзийклмнопрстуфхцчшщъыьэюя'.split(''), ...'0123456789?!.,#'.split('')];
-  const vocab = [...specials.map((s) => [s, 0]), ...pieces.map((p) => [p, p.length > 2 ? -2 : -5])];
-  const added = specials.map((content, id) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true }));
-  const special = (id: string, n: number) => ({ id, ids: [n], tokens: [id] });
-  return {
-    size: vocab.length,
-    tokenizer: {
-      version: '1.0',
-      truncation: null,
-      padding: null,
-      added_tokens: added,
-      normalizer: null,
-      pre_tokenizer: { type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: true },
-      post_processor: {
-        type: 'TemplateProcessing',
-        single: [{ SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '</s>', type_id: 0 } }],
-        pair: [{ SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '</s>', type_id: 0 } }, { Sequence: { id: 'B', type_id: 0 } }, { SpecialToken: { id: '</s>', type_id: 0 } }],
-        special_tokens: { '<s>': special('<s>', 0), '</s>': special('</s>', 2) },
-      },
-      decoder: { type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: true },
-      model: { type: 'Unigram', unk_id: 3, vocab, byte_fallback: false },
-    },
-    config: { bos_token: '<s>', eos_token: '</s>', pad_token: '<pad>', unk_token: '<unk>', model_max_length: 512 },
-  };
-}
+const config: TextConfig = { ...DEFAULT_TEXT_CONFIG, model: TEST_TEXT_ENCODER_ID, tokenizer: TEST_TEXT_TOKENIZER_ID };
 
 beforeAll(async () => {
-  const work = await tmp();
-  const modelsDir = path.join(work, 'models');
-  const { tokenizer, config: tokenizerConfig, size } = testTokenizer();
-  const onnxFile = path.join(work, 'encoder.onnx');
-  await fs.writeFile(onnxFile, makeSentenceEncoderModel({ vocabSize: size, dim: DIM }));
-  await addModel(await loadRegistry({ modelsDir }), modelsDir, onnxFile, { id: 'test-text-encoder', license: 'MIT', task: 'text_embedding' });
-  // a vocabulary cannot be `models add`ed (it is not ONNX): register it in the local registry by hand
-  const files = { 'tokenizer.json': JSON.stringify(tokenizer), 'tokenizer_config.json': JSON.stringify(tokenizerConfig) };
-  await fs.mkdir(path.join(modelsDir, 'test-text-tokenizer'), { recursive: true });
-  for (const [name, text] of Object.entries(files)) await fs.writeFile(path.join(modelsDir, 'test-text-tokenizer', name), text);
-  const local = JSON.parse(await fs.readFile(path.join(modelsDir, 'local-registry.json'), 'utf8'));
-  local.models['test-text-tokenizer'] = {
-    model_name: 'test-text-tokenizer',
-    model_version: 'test',
-    license: 'MIT',
-    task: 'tokenizer_vocab',
-    engine: 'vocab',
-    files: Object.entries(files).map(([name, text]) => ({ name, url: null, sha256: createHash('sha256').update(text).digest('hex'), bytes: Buffer.byteLength(text) })),
-    inputs: [],
-    outputs: [],
-    preprocessing: null,
-  };
-  await fs.writeFile(path.join(modelsDir, 'local-registry.json'), JSON.stringify(local));
-  models = { registry: await loadRegistry({ modelsDir }), modelsDir, sessions: new OnnxSessionRegistry() };
+  const modelsDir = path.join(await tmp(), 'models');
+  models = { registry: await prepareTextModelsDir(modelsDir, DIM), modelsDir, sessions: new OnnxSessionRegistry() };
 });
 afterAll(async () => models?.sessions.releaseAll());
 
