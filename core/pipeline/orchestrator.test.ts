@@ -13,7 +13,6 @@ import { useTempDirs } from '../../test/helpers/tmp.js';
 import { VideoFixtures } from '../../test/helpers/video-fixtures.js';
 import { fake, table } from '../../test/e2e/fake-components.js';
 import type { ComponentName } from '../contracts/components.js';
-import { isTrendflowError } from '../contracts/errors.js';
 import type { Manifest, ManifestComponent } from '../contracts/manifest.js';
 import { RunIndex } from '../index/db.js';
 import { coreClipComponent } from '../providers/core_clip/index.js';
@@ -29,6 +28,7 @@ import { metricsOf } from './metrics.js';
 import { analyzeVideo, resumeRun, type AnalyzeInput, type OrchestratorOptions, type RunOutcome } from './orchestrator.js';
 import type { Profile } from './profile.js';
 import type { ComponentTable } from './run-config.js';
+import { codeOf } from '../../test/helpers/errors.js';
 
 const tmp = useTempDirs('orchestrator-');
 let fixtures: VideoFixtures;
@@ -74,16 +74,6 @@ function entry(manifest: Manifest, name: ComponentName): ManifestComponent {
   const found = manifest.components.find((c) => c.name === name);
   if (!found) throw new Error(`${name} is not in the manifest (has ${manifest.components.map((c) => c.name).join(', ')})`);
   return found;
-}
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isTrendflowError(error)) return error.code;
-    throw error;
-  }
-  throw new Error('expected a TrendflowError');
 }
 
 beforeAll(async () => {

@@ -1,33 +1,19 @@
 /** `trendflow train baseline` through the CLI entry point; the training itself is tested in core/predict/baseline. */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { syntheticDataset, writeSyntheticBundle } from '../../../test/helpers/synthetic-dataset.js';
 import { useTempDirs } from '../../../test/helpers/tmp.js';
-import { main } from '../main.js';
+import { runCliInProcess } from '../../../test/helpers/cli.js';
 
 const tmp = useTempDirs('train-cli-');
-
-async function run(...args: string[]): Promise<{ code: number; stderr: string; stdout: string }> {
-  let stderr = '';
-  let stdout = '';
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((stderr += String(chunk)), true));
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((stdout += String(chunk)), true));
-  const code = await main(args);
-  vi.restoreAllMocks();
-  return { code, stderr, stdout };
-}
-
-afterEach(() => {
-  process.exitCode = undefined;
-});
 
 describe('trendflow train baseline', () => {
   it('trains with the default settings on a bundle and prints a summary, or one JSON object', async () => {
     const bundle = await tmp();
     await writeSyntheticBundle(bundle, syntheticDataset({ rows: 1_500, channels: 150, seed: 21 }));
     const out = path.join(await tmp(), 'model');
-    const text = await run('train', 'baseline', '--bundle', bundle, '--out', out, '--seed', '4');
+    const text = await runCliInProcess('train', 'baseline', '--bundle', bundle, '--out', out, '--seed', '4');
     expect(text.stderr).toBe('');
     expect(text.code).toBe(0);
     expect(text.stdout).toMatch(/^baseline baseline-[0-9a-f]{12} written to /);
@@ -35,7 +21,7 @@ describe('trendflow train baseline', () => {
     expect((await fs.readdir(out)).sort()).toEqual(['model.json', 'report.json', 'report.md', 'trees.json']);
 
     const again = path.join(await tmp(), 'model');
-    const json = await run('train', 'baseline', '--bundle', bundle, '--out', again, '--seed', '4', '--json');
+    const json = await runCliInProcess('train', 'baseline', '--bundle', bundle, '--out', again, '--seed', '4', '--json');
     expect(json.code).toBe(0);
     const result = JSON.parse(json.stdout);
     expect(result.out).toBe(again);
@@ -50,13 +36,13 @@ describe('trendflow train baseline', () => {
     const out = await tmp();
     await fs.writeFile(path.join(out, 'keep.txt'), 'mine');
     const bundle = await tmp();
-    expect((await run('train', 'baseline', '--bundle', bundle, '--out', out)).stderr).toBe(`trendflow: ${out}: invalid_argument: the output folder is not empty\n`);
+    expect((await runCliInProcess('train', 'baseline', '--bundle', bundle, '--out', out)).stderr).toBe(`trendflow: ${out}: invalid_argument: the output folder is not empty\n`);
     expect(await fs.readdir(out)).toEqual(['keep.txt']);
     const fresh = path.join(await tmp(), 'm');
-    const missing = await run('train', 'baseline', '--bundle', bundle, '--out', fresh);
+    const missing = await runCliInProcess('train', 'baseline', '--bundle', bundle, '--out', fresh);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toBe(`trendflow: ${path.join(bundle, 'dataset.npz')}: npz_not_found: no such file\n`);
-    expect((await run('train', 'baseline', '--bundle', bundle, '--out', fresh, '--seed', '-1')).stderr).toContain('invalid_argument: --seed must be an integer');
-    expect((await run('train', 'baseline', '--bundle', bundle)).code).toBe(2);
+    expect((await runCliInProcess('train', 'baseline', '--bundle', bundle, '--out', fresh, '--seed', '-1')).stderr).toContain('invalid_argument: --seed must be an integer');
+    expect((await runCliInProcess('train', 'baseline', '--bundle', bundle)).code).toBe(2);
   });
 });

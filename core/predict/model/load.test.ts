@@ -7,10 +7,10 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeQuantileRegressorModel, writeOnnxPredictionFolder } from '../../../test/helpers/onnx-models.js';
 import { useTempDirs } from '../../../test/helpers/tmp.js';
-import type { ErrorCode } from '../../contracts/errors.js';
 import { OnnxSessionRegistry } from '../../runtime/onnx/sessions.js';
 import { FEATURE_COLUMNS } from '../feature-spec.js';
 import { loadPredictionModel } from './load.js';
+import { failureOf } from '../../../test/helpers/errors.js';
 
 const tmp = useTempDirs('model-load-');
 const sessions = new OnnxSessionRegistry();
@@ -18,15 +18,6 @@ afterAll(() => sessions.releaseAll());
 
 const F = FEATURE_COLUMNS.length;
 const T = 6;
-
-async function codeOf(promise: Promise<unknown>): Promise<{ code: ErrorCode; message: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    return { code: (error as { code: ErrorCode }).code, message: (error as Error).message };
-  }
-  throw new Error('expected a failure');
-}
 
 /** Head t reads feature t with weight 0.5 (so each head sees its own column); bias 1 + t. */
 const weights = Float32Array.from({ length: F * T }, (_, i) => (Math.floor(i / T) === i % T ? 0.5 : 0));
@@ -81,34 +72,34 @@ describe('loadPredictionModel (onnx)', () => {
       sidecar: { engine: { kind: 'onnx', file: 'model.onnx', input: 'features', output: 'quantiles', imputation: null } },
     });
     const model = await loadPredictionModel(dir, { sessions });
-    expect(await codeOf(model.engine.predict(new Float32Array(F).fill(Number.NaN), 1, [null]))).toMatchObject({ code: 'prediction_model_invalid', message: expect.stringMatching(/non-finite/) });
+    expect(await failureOf(model.engine.predict(new Float32Array(F).fill(Number.NaN), 1, [null]))).toMatchObject({ code: 'prediction_model_invalid', message: expect.stringMatching(/non-finite/) });
   });
 
   it('refuses quantiles that cross instead of sorting them', async () => {
     const dir = await writeOnnxPredictionFolder(path.join(await tmp(), 'v2'), 'v2', { offsets: [0, -0.1, 0.5] });
     const model = await loadPredictionModel(dir, { sessions });
-    expect(await codeOf(model.engine.predict(new Float32Array(F).fill(0), 1, [null]))).toMatchObject({ code: 'prediction_model_invalid', message: expect.stringMatching(/quantiles cross for y_views_7d: q0.1 = .* > q0.5/) });
+    expect(await failureOf(model.engine.predict(new Float32Array(F).fill(0), 1, [null]))).toMatchObject({ code: 'prediction_model_invalid', message: expect.stringMatching(/quantiles cross for y_views_7d: q0.1 = .* > q0.5/) });
   });
 
   it('checks the graph against the sidecar when loading', async () => {
     const narrow = await writeOnnxPredictionFolder(path.join(await tmp(), 'narrow'), 'v1');
     await fs.writeFile(path.join(narrow, 'model.onnx'), makeQuantileRegressorModel({ features: 10, offsets: [-1, 0, 1] }));
-    expect(await codeOf(loadPredictionModel(narrow, { sessions }))).toMatchObject({ code: 'prediction_model_invalid', message: expect.stringMatching(/input features is float32 \[batch, 10\], expected float32 \[batch, 120\]/) });
+    expect(await failureOf(loadPredictionModel(narrow, { sessions }))).toMatchObject({ code: 'prediction_model_invalid', message: expect.stringMatching(/input features is float32 \[batch, 10\], expected float32 \[batch, 120\]/) });
 
     const fourQuantiles = await writeOnnxPredictionFolder(path.join(await tmp(), 'q4'), 'v1', { offsets: [-1, 0, 1, 2] });
-    expect(await codeOf(loadPredictionModel(fourQuantiles, { sessions }))).toMatchObject({ code: 'prediction_model_invalid', message: expect.stringMatching(/expected float32 \[batch, 6, 3\]/) });
+    expect(await failureOf(loadPredictionModel(fourQuantiles, { sessions }))).toMatchObject({ code: 'prediction_model_invalid', message: expect.stringMatching(/expected float32 \[batch, 6, 3\]/) });
 
     const renamed = await writeOnnxPredictionFolder(path.join(await tmp(), 'renamed'), 'v1', {
       sidecar: { engine: { kind: 'onnx', file: 'model.onnx', input: 'features', output: 'y', imputation: null } },
     });
-    expect(await codeOf(loadPredictionModel(renamed, { sessions }))).toMatchObject({ code: 'prediction_model_invalid', message: expect.stringMatching(/no output "y"/) });
+    expect(await failureOf(loadPredictionModel(renamed, { sessions }))).toMatchObject({ code: 'prediction_model_invalid', message: expect.stringMatching(/no output "y"/) });
   });
 
   it('reports a missing engine file as prediction_model_missing and a file that is not ONNX as model_load_failed', async () => {
     const dir = await writeOnnxPredictionFolder(path.join(await tmp(), 'v1'), 'v1');
     await fs.writeFile(path.join(dir, 'model.onnx'), 'not a protobuf');
-    expect((await codeOf(loadPredictionModel(dir, { sessions }))).code).toBe('model_load_failed');
+    expect((await failureOf(loadPredictionModel(dir, { sessions }))).code).toBe('model_load_failed');
     await fs.rm(path.join(dir, 'model.onnx'));
-    expect(await codeOf(loadPredictionModel(dir, { sessions }))).toMatchObject({ code: 'prediction_model_missing', message: expect.stringMatching(/lacks model.onnx/) });
+    expect(await failureOf(loadPredictionModel(dir, { sessions }))).toMatchObject({ code: 'prediction_model_missing', message: expect.stringMatching(/lacks model.onnx/) });
   });
 });

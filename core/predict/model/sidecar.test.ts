@@ -7,17 +7,9 @@ import { useTempDirs } from '../../../test/helpers/tmp.js';
 import type { ErrorCode } from '../../contracts/errors.js';
 import { FEATURE_COLUMNS, FEATURE_SCHEMA_VERSION } from '../feature-spec.js';
 import { readSidecar } from './sidecar.js';
+import { failureOf } from '../../../test/helpers/errors.js';
 
 const tmp = useTempDirs('sidecar-');
-
-async function codeOf(promise: Promise<unknown>): Promise<{ code: ErrorCode; message: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    return { code: (error as { code: ErrorCode }).code, message: (error as Error).message };
-  }
-  throw new Error('expected a failure');
-}
 
 const names = FEATURE_COLUMNS.map((c) => c.name);
 
@@ -30,9 +22,9 @@ describe('readSidecar', () => {
 
   it('reports a missing folder or sidecar as prediction_model_missing', async () => {
     const root = await tmp();
-    expect((await codeOf(readSidecar(path.join(root, 'nowhere')))).code).toBe('prediction_model_missing');
+    expect((await failureOf(readSidecar(path.join(root, 'nowhere')))).code).toBe('prediction_model_missing');
     await fs.writeFile(path.join(root, 'file'), 'x');
-    expect((await codeOf(readSidecar(path.join(root, 'file')))).code).toBe('prediction_model_missing');
+    expect((await failureOf(readSidecar(path.join(root, 'file')))).code).toBe('prediction_model_missing');
   });
 
   const cases: Array<[string, Record<string, unknown>, ErrorCode, RegExp]> = [
@@ -54,7 +46,7 @@ describe('readSidecar', () => {
   ];
   it.each(cases)('refuses %s', async (_what, sidecar, code, message) => {
     const dir = await writeOnnxPredictionFolder(path.join(await tmp(), 'm'), 'v2', { sidecar });
-    const failure = await codeOf(readSidecar(dir));
+    const failure = await failureOf(readSidecar(dir));
     expect(failure.code).toBe(code);
     expect(failure.message).toMatch(message);
   });
@@ -62,6 +54,6 @@ describe('readSidecar', () => {
   it('refuses a sidecar that is not JSON', async () => {
     const dir = await writeOnnxPredictionFolder(path.join(await tmp(), 'm'), 'v2');
     await fs.writeFile(path.join(dir, 'model.json'), '{ "format": ');
-    expect(await codeOf(readSidecar(dir))).toMatchObject({ code: 'prediction_model_invalid', message: expect.stringMatching(/not JSON/) });
+    expect(await failureOf(readSidecar(dir))).toMatchObject({ code: 'prediction_model_invalid', message: expect.stringMatching(/not JSON/) });
   });
 });

@@ -8,12 +8,12 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { failureOf } from '../../../test/helpers/errors.js';
 import { writeOnnxPredictionFolder } from '../../../test/helpers/onnx-models.js';
 import { numpyAvailableOrCi, runPython } from '../../../test/helpers/python.js';
 import { useTempDirs } from '../../../test/helpers/tmp.js';
 import { VideoFixtures } from '../../../test/helpers/video-fixtures.js';
 import type { ComponentName } from '../../contracts/components.js';
-import type { ErrorCode } from '../../contracts/errors.js';
 import type { Manifest } from '../../contracts/manifest.js';
 import { getArray, getMeta, readNpzFile } from '../../npz/index.js';
 import { inputFromArtifact } from '../../modules/common/inputs.js';
@@ -50,15 +50,6 @@ let modelsDir: string;
 let runDir: string;
 let manifest: Manifest;
 let v1: string;
-
-async function codeOf(promise: Promise<unknown>): Promise<{ code: ErrorCode; message: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    return { code: (error as { code: ErrorCode }).code, message: (error as Error).message };
-  }
-  throw new Error('expected a failure');
-}
 
 let video: string;
 let metaFile: string;
@@ -252,14 +243,14 @@ describe('the fallback chain', () => {
 
   it('fails with the primary code when no model can predict, naming every failure', async () => {
     const broken = await writeOnnxPredictionFolder(path.join(await tmp(), 'v2'), 'v2', { offsets: [0.5, 0, 1] });
-    const failure = await codeOf(runPrediction(await contextOnRun(), { models: [broken, path.join(work, 'missing')] }));
+    const failure = await failureOf(runPrediction(await contextOnRun(), { models: [broken, path.join(work, 'missing')] }));
     expect(failure.code).toBe('prediction_model_invalid');
     expect(failure.message).toMatch(/no configured prediction model could predict: .*quantiles cross.* \| .*prediction_model_missing/);
   });
 
   it('refuses to run without the required feature sources', async () => {
     const ctx = { ...(await contextOnRun()), inputs: {} };
-    expect(await codeOf(runPrediction(ctx, { models: [v1] }))).toMatchObject({ code: 'invalid_argument', message: expect.stringMatching(/video_aggregates and temporal_snapshot_features/) });
+    expect(await failureOf(runPrediction(ctx, { models: [v1] }))).toMatchObject({ code: 'invalid_argument', message: expect.stringMatching(/video_aggregates and temporal_snapshot_features/) });
   });
 });
 

@@ -18,6 +18,7 @@ import { VideoFixtures } from '../../../test/helpers/video-fixtures.js';
 import { runCoreClip, type CoreClipResult } from './run.js';
 import { DEFAULT_CORE_CLIP_CONFIG, setupCoreClip, type CoreClipConfig, type CoreClipDependencies } from './setup.js';
 import { SHOT_QUALITY_PROMPTS } from './prompts.js';
+import { codeOf } from '../../../test/helpers/errors.js';
 
 const tmp = useTempDirs('core-clip-');
 const DIM = 32;
@@ -59,16 +60,6 @@ function maxAbsDiff(a: Float32Array, b: Float32Array): number {
   let max = 0;
   for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i]! - b[i]!));
   return max;
-}
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isTrendflowError(error)) return error.code;
-    throw error;
-  }
-  throw new Error('expected a TrendflowError');
 }
 
 beforeAll(async () => {

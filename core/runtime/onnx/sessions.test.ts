@@ -7,20 +7,11 @@ import { makeClipImageModel } from '../../../test/helpers/onnx-models.js';
 import { sharedModel } from '../../../test/helpers/shared-models.js';
 import { useTempDirs } from '../../../test/helpers/tmp.js';
 import { cudaProviderInstalled, OnnxSessionRegistry } from './sessions.js';
+import { codeOf } from '../../../test/helpers/errors.js';
 
 const tmp = useTempDirs('onnx-');
 const registry = new OnnxSessionRegistry();
 afterAll(() => registry.releaseAll());
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isTrendflowError(error)) return error.code;
-    throw error;
-  }
-  throw new Error('expected a TrendflowError');
-}
 
 /** Each real model of ../shared/models (SOURCES.md): input, a zero tensor of its shape, expected output dims. */
 const REAL_MODELS = [

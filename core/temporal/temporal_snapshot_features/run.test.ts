@@ -9,6 +9,7 @@ import { sampleIdentity } from '../../../test/helpers/manifest.js';
 import { numpyAvailableOrCi, runPython } from '../../../test/helpers/python.js';
 import { useTempDirs } from '../../../test/helpers/tmp.js';
 import { ageBucket, runTemporalSnapshotFeatures, SNAPSHOT_FEATURES } from './run.js';
+import { codeOf } from '../../../test/helpers/errors.js';
 
 const tmp = useTempDirs('snapshot-features-');
 
@@ -43,16 +44,6 @@ async function features(ctx: { snapshotsDir: string | null; metadataFile: string
     bucket: npz.get('age_bucket')!.data[0],
     meta: getMeta(npz),
   };
-}
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isTrendflowError(error)) return error.code;
-    throw error;
-  }
-  throw new Error('expected a TrendflowError');
 }
 
 const T0 = {
