@@ -11,6 +11,7 @@
  */
 import path from 'node:path';
 import { DATASET_FILE } from '../../core/export/bundle.js';
+import type { TrainingDataset } from '../../core/predict/baseline/dataset.js';
 import { ndarray, writeNpzFile } from '../../core/npz/index.js';
 import { seededRandom } from '../../core/predict/baseline/gbt.js';
 import { FEATURE_COLUMNS, FEATURE_SCHEMA_VERSION, TARGET_NAMES } from '../../core/predict/feature-spec.js';
@@ -23,15 +24,8 @@ export interface SyntheticDatasetOptions {
   withChannelIds?: boolean;
 }
 
-export interface SyntheticDataset {
-  rows: number;
-  X: Float32Array;
-  targets: Float32Array;
-  targetMasks: Uint8Array;
-  videoId: string[];
-  channelId: Array<string | null>;
-  /** null: unknown age (tests blank some out). */
-  ageBucket: Array<string | null>;
+/** The arrays a bundle's reader gives the trainer (ageBucket null: unknown age; tests blank some out). */
+export interface SyntheticDataset extends Omit<TrainingDataset, 'file' | 'features' | 'publishedAt' | 'snapshot1CollectedAt'> {
   publishedAt: string[];
   snapshot1CollectedAt: string[];
 }
