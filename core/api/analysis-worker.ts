@@ -50,15 +50,25 @@ let started = false;
 
 async function run(job: WorkerJob): Promise<void> {
   // the pipeline is imported here, after the start message, so a worker that is cancelled at once loads nothing
-  const [{ analyzeVideo }, { loadProfile }, { openIndex }] = await Promise.all([import('../pipeline/orchestrator.js'), import('../pipeline/profile.js'), import('../index/sync.js')]);
+  const [{ analyzeVideo }, { loadProfile }, { openIndex }, { COMPONENTS }, { loadRegistry }, { applyWorkstationSettings }] = await Promise.all([
+    import('../pipeline/orchestrator.js'),
+    import('../pipeline/profile.js'),
+    import('../index/sync.js'),
+    import('../pipeline/registry.js'),
+    import('../runtime/registry/index.js'),
+    import('./run-settings.js'),
+  ]);
   let outcome: FromWorker;
   try {
-    const profile = await loadProfile(job.profile);
+    const registry = await loadRegistry({ modelsDir: job.modelsDir });
+    const only = job.components ?? undefined;
+    // the settings as analysis.start applied them: the same overlay, so the worker runs the config the job announced
+    const { profile } = applyWorkstationSettings(await loadProfile(job.profile), job.settings, { only, components: COMPONENTS, registry });
     const index = await openIndex(job.workspace);
     try {
       const result = await analyzeVideo(
-        { video: job.video, profile, only: job.components ?? undefined, metadataFile: job.metadata },
-        { workspace: job.workspace, modelsDir: job.modelsDir, index, signal: controller.signal, onEvent: (event) => void post({ type: 'event', event }) },
+        { video: job.video, profile, only, metadataFile: job.metadata },
+        { workspace: job.workspace, modelsDir: job.modelsDir, registry, index, signal: controller.signal, onEvent: (event) => void post({ type: 'event', event }) },
       );
       outcome = {
         type: 'outcome',

@@ -18,6 +18,10 @@ import { defaultVideoDirs } from './analysis.js';
 import type { AnalysisJob, ApiEvent, ApiMethod, ApiParams, ApiResult } from './contract.js';
 import { ApiEventHub } from './events.js';
 import { AnalysisJobs, analysisWorkerEntry, forkAnalysisWorker, type AnalysisWorkerSpawner, type FromWorker } from './jobs.js';
+import { DEFAULT_SETTINGS } from './settings.js';
+import { getMeta, readNpzFile } from '../npz/index.js';
+import { readRunRequest } from '../pipeline/request.js';
+import { cudaProviderInstalled } from '../runtime/onnx/sessions.js';
 
 const tmp = useTempDirs('api-analysis-');
 let fixtures: VideoFixtures;
@@ -180,11 +184,56 @@ describe('an analysis in a worker process', () => {
     const published: ApiEvent[] = [];
     hub.subscribe((event) => published.push(event));
     const jobs = new AnalysisJobs(hub, forkAnalysisWorker, entry);
-    const job = jobs.start({ video, profile: 'quick', components: null, metadata: null, workspace, modelsDir }, ['core_clip']);
+    const job = jobs.start({ video, profile: 'quick', components: null, metadata: null, workspace, modelsDir, settings: DEFAULT_SETTINGS }, ['core_clip']);
     await expect.poll(() => jobs.list()[0]!.state).toBe('failed');
     expect(jobs.list()[0]!.error).toEqual({ code: 'internal_error', message: 'the analysis worker exited with code 3 before the run ended' });
     expect(published.map((e) => (e.type === 'analysis.progress' ? `${e.job.job_id}:${e.job.state}` : e.type))).toEqual([`${job.job_id}:starting`, `${job.job_id}:failed`]);
     hub.close();
+  });
+});
+
+describe('workstation settings reach the analysis', () => {
+  afterAll(async () => {
+    await fs.rm(path.join(workspace, 'settings.json'), { force: true });
+  });
+
+  it('a batch size from the settings is the batch core_clip runs with, in the run request, manifest and artifact', async () => {
+    await call('settings.update', { patch: { batch_sizes: { core_clip: 3 } } });
+    const started = await call('analysis.start', { video_path: video, profile: 'quick-test-models', components: ['core_clip'] });
+    const job = await untilEnded(started.job_id);
+    expect(job).toMatchObject({ state: 'finished', run_status: 'ok', error: null });
+    const run = job.run!;
+    const request = (await readRunRequest(workspace, run))!;
+    expect(request.config.components.core_clip!.params).toMatchObject({ batch_size: 3, device: 'cpu', runtime: 'inprocess' });
+    const dir = runDir(storeDir(workspace), run);
+    const manifest = JSON.parse(await fs.readFile(manifestPath(dir), 'utf8')) as Manifest;
+    const clip = manifest.components.find((c) => c.name === 'core_clip')!;
+    expect(clip.notes).toContain('batch_size 3: fixed by the core_clip config');
+    expect(getMeta(await readNpzFile(path.join(dir, 'core_clip', 'embeddings.npz'))).batch_size).toBe(3);
+  }, 90_000);
+
+  it.skipIf(cudaProviderInstalled())('device cuda without the CUDA provider is refused at analysis.start, nothing runs on CPU instead', async () => {
+    await call('settings.update', { patch: { device: 'cuda', batch_sizes: {} } });
+    const before = (await call('analysis.list', {})).jobs.length;
+    const response = await api.invoke('analysis.start', { video_path: video, profile: 'quick-test-models' });
+    expect(response).toMatchObject({ ok: false, error: { code: 'execution_provider_unavailable' } });
+    expect(!response.ok && response.error.message).toMatch(/device cuda \(for core_clip\).*CUDA provider is not installed/);
+    // no job was made: nothing runs on the CPU instead (a run without model components needs no device: run-settings.test.ts)
+    expect((await call('analysis.list', {})).jobs.length).toBe(before);
+  });
+
+  it('runtime triton is refused when it cannot apply: no Triton mapping in the profile, or a component without a Triton runtime', async () => {
+    await call('settings.update', { patch: { device: 'cpu', runtime: 'triton', triton_url: 'http://127.0.0.1:9' } });
+    const noMapping = await api.invoke('analysis.start', { video_path: video, profile: 'quick-test-models' });
+    expect(noMapping).toMatchObject({ ok: false, error: { code: 'invalid_argument' } });
+    expect(!noMapping.ok && noMapping.error.message).toContain('the profile gives core_clip no Triton model mapping');
+    const faces = await api.invoke('analysis.start', { video_path: video, profile: 'tier0', components: ['core_face_landmarks'] });
+    expect(faces).toMatchObject({ ok: false, error: { code: 'invalid_argument' } });
+    expect(!faces.ok && faces.error.message).toContain('core_face_landmarks has no Triton runtime in this build');
+    // a settings file edited by hand into runtime triton without a URL
+    await fs.writeFile(path.join(workspace, 'settings.json'), JSON.stringify({ ...DEFAULT_SETTINGS, runtime: 'triton' }));
+    const noUrl = await api.invoke('analysis.start', { video_path: video, profile: 'quick-test-models' });
+    expect(noUrl).toMatchObject({ ok: false, error: { code: 'invalid_argument', message: 'the workstation settings ask for runtime triton without a triton_url' } });
   });
 });
 
@@ -209,7 +258,7 @@ describe('the job queue', () => {
     const hub = new ApiEventHub(storeDir(workspace));
     const { workers, spawn } = fakeWorkers();
     const jobs = new AnalysisJobs(hub, spawn, 'unused-entry.js');
-    const request = { video, profile: 'quick', components: null, metadata: null, workspace, modelsDir };
+    const request = { video, profile: 'quick', components: null, metadata: null, workspace, modelsDir, settings: DEFAULT_SETTINGS };
     const first = jobs.start(request, ['core_clip']);
     const second = jobs.start(request, ['core_clip']);
     const third = jobs.start(request, ['core_clip']);

@@ -2,14 +2,15 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getArray, readNpzFile } from '../npz/index.js';
+import { FEATURE_COLUMNS } from '../predict/feature-spec.js';
 import { FrameManager } from '../segmenter/index.js';
 import { ManifestWriter, framesDir, runDir } from '../store/index.js';
 import { sampleIdentity } from '../../test/helpers/manifest.js';
 import { numpyAvailableOrCi, runPython } from '../../test/helpers/python.js';
 import { useTempDirs } from '../../test/helpers/tmp.js';
-import { buildWorkstationStore, type WorkstationStore } from '../../test/e2e-ui/workstation-store.js';
+import { buildWorkstationStore, RUN_A_FPS, type WorkstationStore } from '../../test/e2e-ui/workstation-store.js';
 import { createWorkstationApi, type WorkstationApi } from './api.js';
-import type { ApiMethod, ApiParams, ApiResult, ClipData, FacesData, Maybe, RunRef } from './contract.js';
+import type { ApiMethod, ApiParams, ApiResult, ClipData, FacesData, Maybe, PacingData, PredictionData, RunRef } from './contract.js';
 import { ApiEventHub } from './events.js';
 
 const tmp = useTempDirs('api-');
@@ -51,18 +52,19 @@ describe('runs.list', () => {
   it('lists every run of the store, newest first, with status and component counts', async () => {
     const result = await call('runs.list', {});
     expect(result.total).toBe(2);
+    // run A: its ten components ok; run B: clap_extractor (optional) and prediction (required) failed, ending it
     expect(result.runs.map((r) => [r.run_id, r.status, r.components])).toEqual([
-      [fixture.b.run_id, 'partial', { ok: 3, empty: 1, error: 1 }],
-      [fixture.a.run_id, 'ok', { ok: 4, empty: 0, error: 0 }],
+      [fixture.b.run_id, 'error', { ok: 8, empty: 0, error: 2 }],
+      [fixture.a.run_id, 'ok', { ok: 10, empty: 0, error: 0 }],
     ]);
-    expect(result.runs[0]!.source_name).toBe('four_shots.mp4');
+    expect(result.runs[0]!.source_name).toBe('shots_with_max_neutral.mp4');
     expect(result.runs[1]!.compute_ms).toBeGreaterThan(0);
   });
 
   it('filters by text, status and limit', async () => {
     expect((await call('runs.list', { query: '0000000A' })).runs.map((r) => r.run_id)).toEqual([fixture.a.run_id]);
-    expect((await call('runs.list', { query: 'four_shots' })).runs).toHaveLength(2);
-    expect((await call('runs.list', { status: ['partial'] })).runs.map((r) => r.run_id)).toEqual([fixture.b.run_id]);
+    expect((await call('runs.list', { query: 'shots_with' })).runs).toHaveLength(2);
+    expect((await call('runs.list', { status: ['error'] })).runs.map((r) => r.run_id)).toEqual([fixture.b.run_id]);
     expect((await call('runs.list', { limit: 1 })).runs).toHaveLength(1);
   });
 
@@ -136,11 +138,14 @@ describe('input validation (every method, before any handler runs)', () => {
 describe('runs.overview', () => {
   it('returns the manifest, a clean validation and the frames_dir facts', async () => {
     const overview = await call('runs.overview', { run: fixture.a });
-    expect(overview.manifest.components.map((c) => c.name)).toEqual(['core_clip', 'cut_detection', 'core_face_landmarks', 'loudness_extractor']);
+    // in the order they finished, which concurrency decides
+    expect(overview.manifest.components.map((c) => c.name).sort()).toEqual(
+      ['core_clip', 'core_face_landmarks', 'cut_detection', 'loudness_extractor', 'prediction', 'shot_quality', 'tempo_extractor', 'temporal_snapshot_features', 'video_aggregates', 'video_pacing'],
+    );
     expect(overview.validation).toEqual({ ok: true, problems: [] });
     const frames = available(overview.frames);
-    expect(frames).toMatchObject({ count: 96, width: 320, height: 180, analysis_fps: 12, duration_sec: 8 });
-    expect(frames.source).toMatchObject({ name: 'four_shots.mp4', has_audio: true, rotation_deg: 0 });
+    expect(frames).toMatchObject({ count: 8 * RUN_A_FPS, width: 320, height: 180, analysis_fps: RUN_A_FPS, duration_sec: 8 });
+    expect(frames.source).toMatchObject({ name: 'shots_with_max_neutral.mp4', has_audio: true, rotation_deg: 0 });
   });
 
   it('reports what trendflow validate finds in a tampered run, with paths relative to the run', async () => {
@@ -156,32 +161,40 @@ describe('runs.overview', () => {
 });
 
 describe('views', () => {
-  it('timeline: frames, signals and cut_detection shots at the three hard cuts, faces per frame, the loudness curve', async () => {
+  it('timeline: frames, signals and cut_detection shots at the three hard cuts, faces per frame, loudness and tempo curves', async () => {
     const timeline = await call('views.timeline', { run: fixture.a });
     expect(timeline.duration_sec).toBe(8);
     const frames = available(timeline.frames);
-    expect(frames.count).toBe(96);
+    expect(frames.count).toBe(8 * RUN_A_FPS);
     expect(frames.times).toBeInstanceOf(Float64Array);
     const signals = available(timeline.signals);
     expect(signals.luma).toBeInstanceOf(Float32Array);
     expect(signals.times.length).toBe(signals.motion.length);
     expect(signals.cut_times.length).toBe(3);
-    for (const [k, cut] of Array.from(signals.cut_times).entries()) expect(Math.abs(cut - 2 * (k + 1))).toBeLessThanOrEqual(1 / 12 + 1e-9);
+    for (const [k, cut] of Array.from(signals.cut_times).entries()) expect(Math.abs(cut - 2 * (k + 1))).toBeLessThanOrEqual(1 / RUN_A_FPS + 1e-9);
     const shots = available(timeline.shots);
     expect(Array.from(shots.start_sec)).toEqual([0, 2, 4, 6]);
     expect(Array.from(shots.end_sec)).toEqual([2, 4, 6, 8]);
     expect(shots.transition).toEqual(['video_start', 'hard_cut', 'hard_cut', 'hard_cut']);
     expect(Number.isNaN(shots.confidence[0]!)).toBe(true);
     expect(Array.from(shots.thumbnail_present)).toEqual([1, 1, 1, 1]);
+    // the face photo is shot 3 (4–6 s): one face on each of its frames, none elsewhere
     const faces = available(timeline.faces);
-    const expected = Array.from(faces.times, (t) => (t >= 2 && t < 4 ? 1 : t >= 4 && t < 6 ? 2 : 0));
-    expect(Array.from(faces.counts)).toEqual(expected);
-    expect(timeline.curves.map((c) => [c.id, c.component, c.unit])).toEqual([['loudness_momentary', 'loudness_extractor', 'LUFS']]);
+    expect(Array.from(faces.counts)).toEqual(Array.from(faces.times, (t) => (t >= 4 && t < 6 ? 1 : 0)));
+    expect(timeline.curves.map((c) => [c.id, c.component, c.unit])).toEqual([
+      ['loudness_momentary', 'loudness_extractor', 'LUFS'],
+      ['tempo_bpm', 'tempo_extractor', 'BPM'],
+    ]);
     const loudness = timeline.curves[0]!;
     expect(loudness.times.length).toBe(loudness.values.length);
-    // a steady 440 Hz sine: every full 400 ms window has about the same loudness
-    const inner = Array.from(loudness.values).filter((_, i) => loudness.times[i]! > 0.5 && loudness.times[i]! < 7.5);
-    expect(Math.max(...inner) - Math.min(...inner)).toBeLessThan(0.5);
+    // the sine doubles its amplitude at 4 s: the momentary loudness of the second half is about 6 dB higher
+    const mean = (from: number, to: number): number => {
+      const inside = Array.from(loudness.values).filter((_, i) => loudness.times[i]! > from && loudness.times[i]! < to);
+      return inside.reduce((sum, v) => sum + v, 0) / inside.length;
+    };
+    expect(mean(4.5, 7.5) - mean(0.5, 3.5)).toBeGreaterThan(4);
+    // the click every 0.5 s: 120 BPM
+    expect(Array.from(timeline.curves[1]!.values).every((bpm) => Math.abs(bpm - 120) < 2)).toBe(true);
   });
 
   it('shot thumbnails: cut_detection\'s pictures of the shots asked for', async () => {
@@ -212,7 +225,7 @@ describe('views', () => {
   it('clip: cosine similarity with block structure per shot, prompt scores equal to the embeddings dot products', async () => {
     const clip = available(await call('views.clip', { run: fixture.a })) as ClipData;
     const n = clip.rows;
-    expect([clip.frame_count, n, clip.embedding_dim, clip.model_name]).toEqual([96, 96, 32, 'test-clip-image']);
+    expect([clip.frame_count, n, clip.embedding_dim, clip.model_name]).toEqual([8 * RUN_A_FPS, 8 * RUN_A_FPS, 32, 'test-clip-image']);
     expect([clip.boundaries, clip.boundary_source]).toEqual([[24, 48, 72], 'cut_detection']);
     for (let i = 0; i < n; i++) {
       expect(clip.similarity[i * n + i]).toBeCloseTo(1, 5);
@@ -256,33 +269,115 @@ describe('views', () => {
     expect(spread.frame_indices[9]).toBe(clip.frame_indices[95]);
   });
 
-  it('faces: presence per slot, empty runs say why, landmarks of one frame', async () => {
+  it('faces: presence per slot, landmarks of one frame on the face; a run without faces says so', async () => {
     const faces = available(await call('views.faces', { run: fixture.a })) as FacesData;
-    expect([faces.status, faces.slots, faces.frame_indices.length]).toEqual(['ok', 2, 96]);
+    expect([faces.status, faces.slots, faces.frame_indices.length]).toEqual(['ok', 2, 8 * RUN_A_FPS]);
     const row = Array.from(faces.times!).findIndex((t) => t >= 4.5);
-    expect(Array.from(faces.present.subarray(row * 2, row * 2 + 2))).toEqual([1, 1]);
+    // one face in the photo: slot 0 present, slot 1 not
+    expect(Array.from(faces.present.subarray(row * 2, row * 2 + 2))).toEqual([1, 0]);
     const landmarks = await call('views.face_landmarks', { run: fixture.a, row });
     expect(landmarks.landmarks.length).toBe(2 * 468 * 3);
-    expect(landmarks.landmarks.every((v) => Number.isFinite(v))).toBe(true);
+    const mesh = landmarks.landmarks.subarray(0, 468 * 3);
+    expect(mesh.every((v) => Number.isFinite(v))).toBe(true);
+    expect(landmarks.landmarks.subarray(468 * 3).every((v) => Number.isNaN(v))).toBe(true);
+    // the mesh lies in its face box, and the photo is centred: so is the face
+    const [x0, y0, x1, y1] = Array.from(landmarks.boxes.subarray(0, 4));
+    for (let p = 0; p < 468; p++) {
+      expect(mesh[p * 3]!).toBeGreaterThanOrEqual(x0! - 0.02);
+      expect(mesh[p * 3]!).toBeLessThanOrEqual(x1! + 0.02);
+      expect(mesh[p * 3 + 1]!).toBeGreaterThanOrEqual(y0! - 0.02);
+      expect(mesh[p * 3 + 1]!).toBeLessThanOrEqual(y1! + 0.02);
+    }
+    expect(Math.abs((x0! + x1!) / 2 - 0.5)).toBeLessThan(0.1);
     const early = await call('views.face_landmarks', { run: fixture.a, row: 0 });
     expect(Array.from(early.present)).toEqual([0, 0]);
     expect(early.landmarks.every((v) => Number.isNaN(v))).toBe(true);
-    expect(await codeOf('views.face_landmarks', { run: fixture.a, row: 96 })).toBe('invalid_argument');
+    expect(await codeOf('views.face_landmarks', { run: fixture.a, row: 8 * RUN_A_FPS })).toBe('invalid_argument');
 
-    const empty = available(await call('views.faces', { run: fixture.b })) as FacesData;
-    expect([empty.status, empty.empty_reason]).toEqual(['empty', 'no_faces_in_video']);
-    expect(empty.present.every((v) => v === 0)).toBe(true);
-    expect(await call('views.timeline', { run: fixture.b })).toMatchObject({ faces: { available: false, why: 'component_empty' } });
+    const none = { available: false, why: 'component_not_in_run', message: 'core_face_landmarks is not in this run' };
+    expect(await call('views.faces', { run: fixture.b })).toEqual(none);
+    expect(await call('views.timeline', { run: fixture.b })).toMatchObject({ faces: none });
   });
 
   it('features: every feature table of the run', async () => {
     const { tables } = await call('views.features', { run: fixture.a });
-    expect(tables.map((t) => t.component)).toEqual(['loudness_extractor']);
-    const loudness = tables[0]!;
+    expect(tables.map((t) => t.component).sort()).toEqual(['loudness_extractor', 'prediction', 'tempo_extractor', 'temporal_snapshot_features', 'video_aggregates', 'video_pacing']);
+    const loudness = tables.find((t) => t.component === 'loudness_extractor')!;
     expect(loudness.values.length).toBe(loudness.names.length);
     const integrated = loudness.values[loudness.names.indexOf('integrated_lufs')]!;
     expect(integrated).toBeLessThan(0);
     expect(integrated).toBeGreaterThan(-40);
+  });
+
+  it('pacing: video_pacing\'s curves on its grid with NaN where a mask is False, loadable by NumPy', async () => {
+    const pacing = available(await call('views.pacing', { run: fixture.a })) as PacingData;
+    const file = path.join(runDir(fixture.store, fixture.a), 'video_pacing', 'pacing.npz');
+    const npz = await readNpzFile(file);
+    // the 8 s video on 0.5 s bins: 16 bin centres, the same grid as the artifact
+    expect([pacing.grid_step_sec, pacing.cut_rate_window_sec]).toEqual([0.5, 10]);
+    expect(Array.from(pacing.times)).toEqual(Array.from({ length: 16 }, (_, k) => 0.25 + 0.5 * k));
+    expect(pacing.times).toBeInstanceOf(Float64Array);
+    // cuts at 2, 4 and 6 s, a 10 s window clipped to the video: at 0.25 s it holds [0, 5.25) with two cuts, at
+    // 1.25 s [0, 6.25) with all three — the highest rate of the video
+    expect(pacing.cut_rate_per_min[0]).toBeCloseTo((2 * 60) / 5.25, 3);
+    expect(pacing.cut_rate_per_min[2]).toBeCloseTo((3 * 60) / 6.25, 3);
+    expect(Math.max(...pacing.cut_rate_per_min)).toBe(pacing.cut_rate_per_min[2]);
+    expect(Array.from(pacing.cut_rate_per_min)).toEqual(Array.from(getArray(npz, 'cut_rate_per_min', 'float32').data));
+    expect(Array.from(pacing.motion_present)).toEqual(new Array(16).fill(1));
+    expect(pacing.motion_energy.every((v) => Number.isFinite(v) && v >= 0 && v <= 1)).toBe(true);
+    // no core_optical_flow in the run: the flow mask is False everywhere, and the series is NaN there
+    expect(pacing.flow_present.every((v) => v === 0)).toBe(true);
+    expect(pacing.flow_motion_energy.every((v) => Number.isNaN(v))).toBe(true);
+    // the sine's amplitude doubles at 4 s: every bin after it (that holds a momentary window) is louder than every bin before
+    const loud = (from: number, to: number) => Array.from(pacing.loudness_lufs).filter((_, i) => pacing.loudness_present[i] && pacing.times[i]! > from && pacing.times[i]! < to);
+    expect(loud(0, 8).length).toBeGreaterThan(12);
+    expect(Math.min(...loud(4.5, 8))).toBeGreaterThan(Math.max(...loud(0, 3.5)));
+    pacing.loudness_present.forEach((present, i) => expect(Number.isNaN(pacing.loudness_lufs[i]!)).toBe(!present));
+    // a run without video_pacing says so
+    expect(await call('views.pacing', { run: fixture.b })).toEqual({ available: false, why: 'component_not_in_run', message: 'video_pacing is not in this run' });
+    expect(await codeOf('views.pacing', { run: { ...fixture.a, run_id: '..' } })).toBe('invalid_argument');
+  });
+
+  it('prediction: quantiles per head in log1p and counts, status, model and fallback reason; a failed one says its code', async () => {
+    const prediction = available(await call('views.prediction', { run: fixture.a })) as PredictionData;
+    const npz = await readNpzFile(path.join(runDir(fixture.store, fixture.a), 'prediction', 'prediction.npz'));
+    const sidecar = JSON.parse(await fs.readFile(path.join(fixture.baselineDir, 'model.json'), 'utf8')) as { version: string; quantiles: number[] };
+    const present = Array.from(getArray(npz, 'feature_present', 'bool').data).filter(Boolean).length;
+    // the primary folder is missing, so the trained baseline predicted: degraded, with the primary's failure as the reason
+    expect(prediction).toMatchObject({
+      status: 'degraded',
+      fallback_reason: expect.stringContaining(`${path.join(fixture.missingModelDir, 'model.json')}: prediction_model_missing: `),
+      primary_error_code: 'prediction_model_missing',
+      model_type: 'baseline',
+      model_version: sidecar.version,
+      model_name: 'prediction_baseline',
+      feature_schema_version: 'features_v1',
+      // published 5 days before snapshot 1 (the fixture's --meta and --snapshots)
+      age_bucket: '1_30d',
+      features: { total: FEATURE_COLUMNS.length, present },
+      optional_sources_missing: ['text_processor'],
+    });
+    expect(present).toBeGreaterThan(0);
+    expect(present).toBeLessThan(FEATURE_COLUMNS.length);
+    expect(prediction.targets.map((t) => `${t.metric}:${t.horizon_days}`)).toEqual(['views:7', 'views:14', 'views:21', 'likes:7', 'likes:14', 'likes:21']);
+    expect(Array.from(prediction.quantiles)).toEqual(sidecar.quantiles.map((q) => Math.fround(q)));
+    expect(prediction.pred_log1p).toBeInstanceOf(Float32Array);
+    expect(prediction.pred_value).toBeInstanceOf(Float64Array);
+    // the artifact's numbers, unchanged: log1p, counts its expm1, quantiles non-decreasing per head
+    expect(Array.from(prediction.pred_log1p)).toEqual(Array.from(getArray(npz, 'pred_log1p', 'float32').data));
+    expect(Array.from(prediction.pred_value)).toEqual(Array.from(getArray(npz, 'pred_value', 'float64').data));
+    const Q = sidecar.quantiles.length;
+    const level = (q: number) => sidecar.quantiles.indexOf(q);
+    for (let t = 0; t < 6; t++) {
+      for (let k = 1; k < Q; k++) expect(prediction.pred_log1p[t * Q + k]!).toBeGreaterThanOrEqual(prediction.pred_log1p[t * Q + k - 1]!);
+      expect(prediction.pred_value[t * Q + level(0.5)]).toBeCloseTo(Math.expm1(prediction.pred_log1p[t * Q + level(0.5)]!), 6);
+      // confidence from the 80 % interval: clip(1 − (p90 − p10) / ln 100, 0, 1)
+      const width = prediction.pred_log1p[t * Q + level(0.9)]! - prediction.pred_log1p[t * Q + level(0.1)]!;
+      expect(prediction.confidence_score[t]).toBeCloseTo(Math.min(1, Math.max(0, 1 - width / Math.log(100))), 5);
+    }
+    const failed = (await call('runs.overview', { run: fixture.b })).manifest.components.find((c) => c.name === 'prediction')!;
+    expect(failed.error!.message).toContain(fixture.missingModelDir);
+    expect(await call('views.prediction', { run: fixture.b })).toEqual({ available: false, why: 'component_error', message: `prediction failed: prediction_model_missing: ${failed.error!.message}` });
   });
 
   it('says which part is missing and why instead of failing the view', async () => {
@@ -313,16 +408,26 @@ describe('runs.compare', () => {
     expect(field('video_id').same).toBe(true);
     expect(field('source_sha256').same).toBe(true);
     expect(field('config_hash').same).toBe(false);
-    expect(field('status')).toMatchObject({ a: 'ok', b: 'partial', same: false });
-    expect(diff.components.map((c) => [c.name, c.a?.status ?? null, c.b?.status ?? null])).toEqual([
-      ['core_clip', 'ok', 'ok'],
-      ['cut_detection', 'ok', 'ok'],
-      ['core_face_landmarks', 'ok', 'empty'],
-      ['loudness_extractor', 'ok', 'ok'],
-      ['scene_classification', null, 'error'],
+    expect(field('status')).toMatchObject({ a: 'ok', b: 'error', same: false });
+    // [name, status in A, status in B, same models]; the rows come in the order the components finished
+    const rows = diff.components.map((c) => [c.name, c.a?.status ?? null, c.b?.status ?? null, c.same_models]);
+    expect(rows.sort((x, y) => String(x[0]).localeCompare(String(y[0])))).toEqual([
+      ['clap_extractor', null, 'error', null],
+      // the same CLIP-contract encoders in both runs
+      ['core_clip', 'ok', 'ok', true],
+      ['core_face_landmarks', 'ok', null, null],
+      ['cut_detection', 'ok', 'ok', null],
+      ['loudness_extractor', 'ok', 'ok', null],
+      // a model in run A, a failure before any model in run B
+      ['prediction', 'ok', 'error', false],
+      ['scene_classification', null, 'ok', null],
+      ['shot_quality', 'ok', 'ok', null],
+      ['tempo_extractor', 'ok', 'ok', null],
+      ['temporal_snapshot_features', 'ok', 'ok', null],
+      ['video_aggregates', 'ok', 'ok', null],
+      ['video_pacing', 'ok', null, null],
     ]);
-    expect(diff.components.map((c) => c.same_models)).toEqual([true, null, true, null, null]);
-    expect(diff.components.find((c) => c.name === 'scene_classification')!.b!.error!.code).toBe('model_not_found');
+    expect(diff.components.find((c) => c.name === 'clap_extractor')!.b!.error!.code).toBe('model_not_found');
     // the same audio track measured twice: the same loudness
     const integrated = diff.features.find((f) => f.name === 'integrated_lufs')!;
     expect(integrated.component).toBe('loudness_extractor');
@@ -333,14 +438,14 @@ describe('runs.compare', () => {
 });
 
 describe('export.create', () => {
-  it('exports every run into a new folder under <workspace>/exports: the ok run as a row, the partial one skipped with its reason', async () => {
+  it('exports every run into a new folder under <workspace>/exports: the ok run as a row, the failed one skipped with its reason', async () => {
     expect(await call('app.info', {})).toMatchObject({ mode: 'browser', store: fixture.store, features: { analysis: true, export: true } });
     const result = await call('export.create', { all: true });
     expect(path.dirname(result.out)).toBe(path.join(fixture.workspace, 'exports'));
     expect(path.basename(result.out)).toMatch(/^export-\d{8}T\d{6}Z-[0-9a-f]{6}$/);
     expect(result).toMatchObject({ rows: 1, feature_schema_version: 'features_v1' });
     expect(result.exported).toEqual([{ ...fixture.a, bundle_path: `runs/${fixture.a.platform_id}/${fixture.a.video_id}/${fixture.a.run_id}` }]);
-    expect(result.skipped).toEqual([{ run: fixture.b, reason: 'run status partial' }]);
+    expect(result.skipped).toEqual([{ run: fixture.b, reason: 'run status error' }]);
   });
 
   it('exports the runs named, each export in its own new folder', async () => {
@@ -397,7 +502,7 @@ describe('settings', () => {
     const workspace = await tmp();
     const own = createWorkstationApi({ workspace, mode: 'browser' });
     const file = path.join(workspace, 'settings.json');
-    expect(await call('settings.get', {}, own)).toMatchObject({ saved: false, file, settings: { runtime: 'inprocess', device: 'cpu', models_dir: null, triton_url: null, batch_sizes: {} } });
+    expect(await call('settings.get', {}, own)).toMatchObject({ saved: false, file, settings: { runtime: 'inprocess', device: 'cpu', models_dir: null, triton_url: null, batch_sizes: {}, redis_url: null } });
     const saved = await call('settings.update', { patch: { runtime: 'triton', triton_url: 'http://gpu-box:8000', batch_sizes: { core_clip: 16 } } }, own);
     expect(saved.settings).toMatchObject({ runtime: 'triton', triton_url: 'http://gpu-box:8000', batch_sizes: { core_clip: 16 }, device: 'cpu' });
     expect(JSON.parse(await fs.readFile(file, 'utf8'))).toEqual(saved.settings);
@@ -410,6 +515,13 @@ describe('settings', () => {
     const response = await own.invoke('settings.get', {});
     expect(response).toMatchObject({ ok: false, error: { code: 'invalid_argument' } });
     expect(!response.ok && response.error.message).toMatch(/settings lack models_dir/);
+
+    // a file saved before redis_url existed reads with none; a Redis URL is saved, a URL of another scheme refused
+    const { redis_url: _none, ...older } = saved.settings;
+    await fs.writeFile(file, JSON.stringify(older));
+    expect((await call('settings.get', {}, own)).settings.redis_url).toBeNull();
+    expect((await call('settings.update', { patch: { redis_url: 'redis://:secret@queue-host:6379/2' } }, own)).settings.redis_url).toBe('redis://:secret@queue-host:6379/2');
+    expect(await codeOf('settings.update', { patch: { redis_url: 'https://queue-host' } }, own)).toBe('invalid_argument');
   });
 });
 
@@ -462,8 +574,38 @@ print(json.dumps({'shape': list(lm.shape), 'present': int(pr.sum()), 'nan_where_
       [file],
     );
     const facts = JSON.parse(out) as { shape: number[]; present: number; nan_where_absent: boolean; finite_where_present: boolean; status: string };
-    expect(facts.shape).toEqual([96, 2, 468, 3]);
+    expect(facts.shape).toEqual([8 * RUN_A_FPS, 2, 468, 3]);
     expect(facts.present).toBeGreaterThan(0);
     expect(facts).toMatchObject({ nan_where_absent: true, finite_where_present: true, status: 'ok' });
+  });
+
+  it('loads the prediction artifact views.prediction reads: heads × quantiles, status and fallback reason', async () => {
+    const prediction = available(await call('views.prediction', { run: fixture.a })) as PredictionData;
+    const file = path.join(runDir(fixture.store, fixture.a), 'prediction', 'prediction.npz');
+    const out = runPython(
+      `import sys, json, numpy as np
+z = np.load(sys.argv[1], allow_pickle=True)
+print(json.dumps({'targets': list(z['target_names']), 'shape': list(z['pred_value'].shape), 'expm1': bool(np.allclose(np.expm1(z['pred_log1p'].astype(np.float64)), z['pred_value'])), 'status': str(z['prediction_status']), 'reason': z['fallback_reason'].item(), 'p50': z['pred_log1p'][:, 3].astype(float).tolist()}))`,
+      [file],
+    );
+    const facts = JSON.parse(out) as { targets: string[]; shape: number[]; expm1: boolean; status: string; reason: string; p50: number[] };
+    expect(facts).toMatchObject({ targets: prediction.targets.map((t) => t.name), shape: [6, 7], expm1: true, status: 'degraded', reason: prediction.fallback_reason });
+    expect(facts.p50).toEqual(Array.from({ length: 6 }, (_, t) => prediction.pred_log1p[t * 7 + 3]));
+  });
+
+  it('loads the video_pacing artifact views.pacing reads, with the same grid, cut rate and masks', async () => {
+    const pacing = available(await call('views.pacing', { run: fixture.a })) as PacingData;
+    const file = path.join(runDir(fixture.store, fixture.a), 'video_pacing', 'pacing.npz');
+    const out = runPython(
+      `import sys, json, numpy as np
+z = np.load(sys.argv[1], allow_pickle=True)
+print(json.dumps({'grid': z['grid_time_sec'].tolist(), 'rate': z['cut_rate_per_min'].astype(float).tolist(), 'flow_nan': bool(np.isnan(z['flow_motion_energy'][~z['flow_present']]).all()), 'loudness_present': z['loudness_present'].astype(int).tolist()}))`,
+      [file],
+    );
+    const facts = JSON.parse(out) as { grid: number[]; rate: number[]; flow_nan: boolean; loudness_present: number[] };
+    expect(facts.grid).toEqual(Array.from(pacing.times));
+    expect(facts.rate).toEqual(Array.from(pacing.cut_rate_per_min));
+    expect(facts.flow_nan).toBe(true);
+    expect(facts.loudness_present).toEqual(Array.from(pacing.loudness_present));
   });
 });

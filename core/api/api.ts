@@ -24,7 +24,7 @@ import { modelsStatus } from './models.js';
 import { compareRuns } from './compare.js';
 import { checkParams } from './params.js';
 import { SETTINGS_FILE_NAME, SettingsFile } from './settings.js';
-import { clipView, faceLandmarksView, facesView, featureTables, shotThumbnails, timelineView } from './views.js';
+import { clipView, faceLandmarksView, facesView, featureTables, pacingView, predictionView, shotThumbnails, timelineView } from './views.js';
 
 export interface WorkstationApiOptions {
   /** The workspace: frames_dirs under `frames/`, settings in `settings.json`. */
@@ -134,6 +134,10 @@ export function createWorkstationApi(options: WorkstationApiOptions): Workstatio
 
     'views.features': async ({ run: ref }) => ({ tables: await featureTables(await catalog.open(ref)) }),
 
+    'views.pacing': async ({ run: ref }) => pacingView(await catalog.open(ref)),
+
+    'views.prediction': async ({ run: ref }) => predictionView(await catalog.open(ref)),
+
     'analysis.profiles': async () => listProfiles(workspace),
 
     'analysis.videos': async () => (videoDirs === null ? { video_dirs: null, videos: [], truncated: false } : { video_dirs: videoDirs, ...(await listVideoFiles(videoDirs)) }),
@@ -146,12 +150,14 @@ export function createWorkstationApi(options: WorkstationApiOptions): Workstatio
       const metadata = metadata_path === undefined ? null : await checkInputPath(metadata_path, videoDirs, 'metadata JSON');
       if (metadata !== null) await readMetadataInput(metadata);
       // the profile and its params are resolved as the worker will (run config): a bad one is refused here, and the
-      // job lists the components that will run, dependencies included, from the start
-      const [{ DEFAULT_PROFILE, loadProfile }, { COMPONENTS }, { resolveRunConfig }] = await Promise.all([import('../pipeline/profile.js'), import('../pipeline/registry.js'), import('../pipeline/run-config.js')]);
+      // job lists the components that will run, dependencies included, from the start; the workstation settings
+      // (device, runtime, batch sizes) are laid over it, and one that cannot apply is refused here (run-settings.ts)
+      const [{ DEFAULT_PROFILE, loadProfile }, { COMPONENTS }, { applyWorkstationSettings }] = await Promise.all([import('../pipeline/profile.js'), import('../pipeline/registry.js'), import('./run-settings.js')]);
       const reference = await resolveProfileReference(profile ?? DEFAULT_PROFILE, workspace);
       const models = await modelsDir();
-      const config = resolveRunConfig({ profile: await loadProfile(reference), only: components, components: COMPONENTS, registry: await loadRegistry({ modelsDir: models }) });
-      return jobs.start({ video, profile: reference, components: components ?? null, metadata, workspace, modelsDir: models }, Object.keys(config.components) as ComponentName[]);
+      const current = (await settings.read()).settings;
+      const { config } = applyWorkstationSettings(await loadProfile(reference), current, { only: components, components: COMPONENTS, registry: await loadRegistry({ modelsDir: models }) });
+      return jobs.start({ video, profile: reference, components: components ?? null, metadata, workspace, modelsDir: models, settings: current }, Object.keys(config.components) as ComponentName[]);
     },
 
     'analysis.cancel': async ({ job_id }) => {
@@ -167,6 +173,14 @@ export function createWorkstationApi(options: WorkstationApiOptions): Workstatio
     'settings.update': async ({ patch }) => settings.update(patch),
 
     'models.status': async ({ verify }) => modelsStatus(await modelsDir(), verify ?? false),
+
+    'queue.status': async () => {
+      const { redis_url } = (await settings.read()).settings;
+      if (redis_url === null) return { configured: false };
+      // BullMQ is loaded only by a workstation that watches a queue
+      const { readQueueStatus } = await import('../queue/status.js');
+      return { configured: true, status: await readQueueStatus(redis_url) };
+    },
   };
 
   return {

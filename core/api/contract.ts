@@ -12,6 +12,9 @@ import type { ErrorCode } from '../contracts/errors.js';
 import type { Manifest } from '../contracts/manifest.js';
 import type { ModelUsed } from '../contracts/meta.js';
 import type { EmptyReason, RunStatus } from '../contracts/status.js';
+import type { QueueStatus } from '../queue/status.js';
+
+export type { QueueFailure, QueueStatus } from '../queue/status.js';
 
 /** A run of the result_store, by identity; the only way a caller names data. */
 export interface RunRef {
@@ -179,6 +182,60 @@ export interface TimelineData {
   curves: CurveTrack[];
 }
 
+/**
+ * video_pacing's series on its fixed grid (schemas/video_pacing.json), for the timeline. A series is NaN wherever
+ * its `*_present` mask is 0 (the mask is applied here, so a gap is always a NaN); loudness is -Infinity in a bin of
+ * digital silence (present, but no level).
+ */
+export interface PacingData {
+  /** Centres of the grid bins, seconds; every bin is `grid_step_sec` wide. */
+  times: Float64Array;
+  grid_step_sec: number;
+  /** Width of the sliding window the cut rate counts boundaries in. */
+  cut_rate_window_sec: number;
+  cut_rate_per_min: Float32Array;
+  /** The Segmenter's motion proxy (mean |Δluma|, 0–1) averaged over the bin. */
+  motion_energy: Float32Array;
+  motion_present: Uint8Array;
+  /** core_optical_flow's motion energy ((frame diagonals per second)²); all NaN without that component. */
+  flow_motion_energy: Float32Array;
+  flow_present: Uint8Array;
+  /** Momentary loudness of the bin (LUFS, energy mean); all NaN without audio. */
+  loudness_lufs: Float32Array;
+  loudness_present: Uint8Array;
+}
+
+/**
+ * The prediction component's forecast (schemas/prediction.json): per target head (views and likes × 7/14/21 days,
+ * the gain after snapshot 1) a set of quantiles, in log1p and back in counts.
+ */
+export interface PredictionData {
+  /** ok: the primary model predicted; degraded: a fallback model did, `fallback_reason` says why. */
+  status: 'ok' | 'degraded';
+  fallback_reason: string | null;
+  primary_error_code: string | null;
+  model_type: string;
+  model_version: string;
+  /** The model's name and version as recorded in models_used (null when none is recorded). */
+  model_name: string | null;
+  feature_schema_version: string;
+  /** The video's age at snapshot 1 (lt_24h, 1_30d, gt_30d); null when unknown. */
+  age_bucket: string | null;
+  /** Head names (`y_<metric>_<days>d`), and each parsed: metric and horizon, null when the name has another form. */
+  targets: Array<{ name: string; metric: string | null; horizon_days: number | null }>;
+  /** Quantile levels, ascending (0.1, 0.5, 0.9 always). */
+  quantiles: Float32Array;
+  /** T×Q, row-major: log1p of the predicted gain, and the gain itself (expm1). */
+  pred_log1p: Float32Array;
+  pred_value: Float64Array;
+  /** Per head, in [0, 1]: clip(1 − (p90 − p10) / ln 100, 0, 1) on log1p. */
+  confidence_score: Float32Array;
+  /** Feature columns the model was given, and how many held a value. */
+  features: { total: number; present: number };
+  /** Optional feature sources the run lacked (their columns are NaN). */
+  optional_sources_missing: string[];
+}
+
 export interface FramesParams {
   run: RunRef;
   /** Union indices (frames.npy rows), at most 64 per call. */
@@ -268,7 +325,12 @@ export interface WorkstationSettings {
   triton_url: string | null;
   /** Fixed batch sizes per component; a component not listed is planned from free memory. */
   batch_sizes: Partial<Record<ComponentName, number>>;
+  /** The Redis of a shared analysis queue (`trendflow queue`, core/queue) to watch in the Queue view; null: none. */
+  redis_url: string | null;
 }
+
+/** `queue.status`: nothing to show without a Redis URL in the settings; else the queue's counts, failures and throughput. */
+export type QueueView = { configured: false } | { configured: true; status: QueueStatus };
 
 export interface SettingsState {
   settings: WorkstationSettings;
@@ -428,6 +490,8 @@ export interface ApiMethods {
   'views.faces': { params: { run: RunRef }; result: Maybe<FacesData> };
   'views.face_landmarks': { params: { run: RunRef; row: number }; result: FaceLandmarks };
   'views.features': { params: { run: RunRef }; result: { tables: FeatureTable[] } };
+  'views.pacing': { params: { run: RunRef }; result: Maybe<PacingData> };
+  'views.prediction': { params: { run: RunRef }; result: Maybe<PredictionData> };
   'analysis.profiles': { params: Record<string, never>; result: ProfilesResult };
   'analysis.videos': { params: Record<string, never>; result: { video_dirs: string[] | null; videos: VideoFileEntry[]; truncated: boolean } };
   'analysis.start': { params: StartAnalysisParams; result: AnalysisJob };
@@ -439,6 +503,8 @@ export interface ApiMethods {
   'settings.get': { params: Record<string, never>; result: SettingsState };
   'settings.update': { params: { patch: Partial<WorkstationSettings> }; result: SettingsState };
   'models.status': { params: { verify?: boolean }; result: ModelsStatus };
+  /** The shared analysis queue of `settings.redis_url`; `queue_unavailable` when Redis does not answer. */
+  'queue.status': { params: Record<string, never>; result: QueueView };
 }
 
 export type ApiMethod = keyof ApiMethods;

@@ -11,7 +11,7 @@ import path from 'node:path';
 import type { ComponentName } from '../contracts/components.js';
 import type { AnalysisEvent } from '../pipeline/events.js';
 import type { RunStatus } from '../contracts/status.js';
-import type { AnalysisJob, AnalysisJobComponent, ApiError, RunRef } from './contract.js';
+import type { AnalysisJob, AnalysisJobComponent, ApiError, RunRef, WorkstationSettings } from './contract.js';
 import type { ApiEventHub } from './events.js';
 import { packageRoot } from './paths.js';
 
@@ -24,6 +24,8 @@ export interface WorkerJob {
   metadata: string | null;
   workspace: string;
   modelsDir: string;
+  /** The workstation settings when the job was started, applied to the profile (run-settings.ts). */
+  settings: WorkstationSettings;
 }
 
 export type ToWorker = { type: 'start'; job: WorkerJob } | { type: 'cancel' };

@@ -45,6 +45,7 @@ const SETTINGS_PATCH = {
       additionalProperties: false,
       properties: Object.fromEntries(COMPONENT_NAMES.map((name) => [name, { type: 'integer', minimum: 1, maximum: 4096 }])),
     },
+    redis_url: { anyOf: [{ type: 'string', maxLength: 2048, pattern: '^rediss?://[^\\s/?#]+(/\\d{1,2})?$' }, { type: 'null' }] },
   },
 } as const;
 
@@ -71,6 +72,8 @@ export const PARAM_SCHEMAS: Record<ApiMethod, object> = {
   'views.faces': object(['run'], { run: RUN }),
   'views.face_landmarks': object(['run', 'row'], { run: RUN, row: { type: 'integer', minimum: 0, maximum: 2 ** 31 - 1 } }),
   'views.features': object(['run'], { run: RUN }),
+  'views.pacing': object(['run'], { run: RUN }),
+  'views.prediction': object(['run'], { run: RUN }),
   'analysis.start': object(['video_path'], {
     video_path: PATH,
     metadata_path: PATH,
@@ -86,6 +89,7 @@ export const PARAM_SCHEMAS: Record<ApiMethod, object> = {
   'settings.get': NONE,
   'settings.update': object(['patch'], { patch: SETTINGS_PATCH }),
   'models.status': object([], { verify: { type: 'boolean' } }),
+  'queue.status': NONE,
 };
 
 const ajv = new Ajv({ allErrors: true, strict: true });

@@ -19,12 +19,15 @@ export const DEFAULT_SETTINGS: WorkstationSettings = {
   device: 'cpu',
   triton_url: null,
   batch_sizes: {},
+  redis_url: null,
 };
 
 const FIELDS = Object.keys(DEFAULT_SETTINGS) as Array<keyof WorkstationSettings>;
 
-function parse(value: unknown, file: string): WorkstationSettings {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new TrendflowError('invalid_argument', 'settings must be a JSON object', { path: file });
+function parse(raw: unknown, file: string): WorkstationSettings {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new TrendflowError('invalid_argument', 'settings must be a JSON object', { path: file });
+  // redis_url came after the first settings files: one saved before it has none, which means none
+  const value = { redis_url: null, ...raw };
   const missing = FIELDS.filter((field) => !(field in value));
   if (missing.length > 0) throw new TrendflowError('invalid_argument', `settings lack ${missing.join(', ')}`, { path: file });
   try {

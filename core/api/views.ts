@@ -4,10 +4,10 @@
  */
 import { isTrendflowError, TrendflowError } from '../contracts/errors.js';
 import type { EmptyReason } from '../contracts/status.js';
-import { getArray, getStringList } from '../npz/index.js';
+import { getArray, getMeta, getStringList, PyFloat, type NpzContents, type PyValue } from '../npz/index.js';
 import { loadSchema } from '../schema/index.js';
 import { readComponentArtifact, type OpenRun } from './catalog.js';
-import type { ClipData, CurveTrack, FaceLandmarks, FacesData, FeatureTable, Maybe, ShotThumbnails, TimelineData } from './contract.js';
+import type { ClipData, CurveTrack, FaceLandmarks, FacesData, FeatureTable, Maybe, PacingData, PredictionData, ShotThumbnails, TimelineData } from './contract.js';
 import { readFramesMeta, readSignals, unionTimes } from './frames.js';
 
 const FACE_POINTS = 468 * 3;
@@ -254,4 +254,103 @@ export async function featureTables(run: OpenRun): Promise<FeatureTable[]> {
     });
   }
   return tables;
+}
+
+/** A numeric meta value (a Python int or float) as a number; null for anything else. */
+function numberOf(value: PyValue | undefined): number | null {
+  if (typeof value === 'number') return value;
+  if (typeof value === 'bigint') return Number(value);
+  return value instanceof PyFloat ? value.value : null;
+}
+
+/** A float series with NaN wherever its mask is False: the mask decides what is missing, whatever the array holds there. */
+function masked(npz: NpzContents, key: string, mask: string, file: string): { values: Float32Array; present: Uint8Array } {
+  const values = getArray(npz, key, 'float32', file).data.slice();
+  const present = getArray(npz, mask, 'bool', file).data;
+  if (present.length !== values.length) throw new TrendflowError('artifact_invalid', `${key} and ${mask} differ in length`, { path: file });
+  for (let i = 0; i < values.length; i++) if (!present[i]) values[i] = Number.NaN;
+  return { values, present };
+}
+
+/** video_pacing's curves on its grid (cut rate, motion, optical-flow and loudness energy) with their masks. */
+export async function pacingView(run: OpenRun): Promise<Maybe<PacingData>> {
+  const artifact = await readComponentArtifact(run, 'video_pacing');
+  if (!artifact.available) return artifact;
+  const { npz, file } = artifact;
+  const times = getArray(npz, 'grid_time_sec', 'float64', file).data;
+  const rate = getArray(npz, 'cut_rate_per_min', 'float32', file).data;
+  const motion = masked(npz, 'motion_energy', 'motion_present', file);
+  const flow = masked(npz, 'flow_motion_energy', 'flow_present', file);
+  const loudness = masked(npz, 'loudness_lufs', 'loudness_present', file);
+  if ([rate, motion.values, flow.values, loudness.values].some((series) => series.length !== times.length)) {
+    throw new TrendflowError('artifact_invalid', 'video_pacing series differ in length from grid_time_sec (see trendflow validate)', { path: file });
+  }
+  const parameters = getMeta(npz, file).parameters as Record<string, PyValue> | undefined;
+  const step = numberOf(parameters?.grid_step_sec);
+  const window = numberOf(parameters?.cut_rate_window_sec);
+  if (step === null || window === null) throw new TrendflowError('artifact_invalid', 'video_pacing meta.parameters lacks grid_step_sec or cut_rate_window_sec', { path: file });
+  return {
+    available: true,
+    times,
+    grid_step_sec: step,
+    cut_rate_window_sec: window,
+    cut_rate_per_min: rate,
+    motion_energy: motion.values,
+    motion_present: motion.present,
+    flow_motion_energy: flow.values,
+    flow_present: flow.present,
+    loudness_lufs: loudness.values,
+    loudness_present: loudness.present,
+  };
+}
+
+/** A 0-d text value (`str`, or an object array holding a str or None); artifact_invalid for anything else. */
+function scalarText(npz: NpzContents, key: string, file: string): string | null {
+  const array = npz.get(key);
+  const value = array?.shape.length === 0 && (array.dtype === 'str' || array.dtype === 'object') ? array.data[0] : undefined;
+  if (value !== null && typeof value !== 'string') throw new TrendflowError('artifact_invalid', `'${key}' is not a 0-d str or None`, { path: file });
+  return value;
+}
+
+const TARGET_NAME = /^y_([a-z]+)_(\d+)d$/;
+
+/** The prediction component's forecast: quantiles per head in log1p and counts, its status and model. */
+export async function predictionView(run: OpenRun): Promise<Maybe<PredictionData>> {
+  const artifact = await readComponentArtifact(run, 'prediction');
+  if (!artifact.available) return artifact;
+  const { npz, file, component } = artifact;
+  const targets = getStringList(npz, 'target_names', file);
+  const quantiles = getArray(npz, 'quantiles', 'float32', file).data;
+  const log1p = getArray(npz, 'pred_log1p', 'float32', file);
+  const value = getArray(npz, 'pred_value', 'float64', file);
+  const confidence = getArray(npz, 'confidence_score', 'float32', file).data;
+  const expected = [targets.length, quantiles.length];
+  if ([log1p.shape, value.shape].some((shape) => shape.join() !== expected.join()) || confidence.length !== targets.length) {
+    throw new TrendflowError('artifact_invalid', 'prediction arrays disagree in shape (see trendflow validate)', { path: file });
+  }
+  const status = scalarText(npz, 'prediction_status', file);
+  if (status !== 'ok' && status !== 'degraded') throw new TrendflowError('artifact_invalid', `prediction_status is ${JSON.stringify(status)}`, { path: file });
+  const present = getArray(npz, 'feature_present', 'bool', file).data;
+  const missing = getMeta(npz, file).optional_sources_missing;
+  return {
+    available: true,
+    status,
+    fallback_reason: scalarText(npz, 'fallback_reason', file),
+    primary_error_code: scalarText(npz, 'primary_error_code', file),
+    model_type: scalarText(npz, 'model_type', file) ?? '',
+    model_version: scalarText(npz, 'model_version', file) ?? '',
+    model_name: component.models_used[0]?.model_name ?? null,
+    feature_schema_version: scalarText(npz, 'feature_schema_version', file) ?? '',
+    age_bucket: scalarText(npz, 'age_bucket', file),
+    targets: targets.map((name) => {
+      const match = TARGET_NAME.exec(name);
+      return { name, metric: match ? match[1]! : null, horizon_days: match ? Number(match[2]) : null };
+    }),
+    quantiles,
+    pred_log1p: log1p.data,
+    pred_value: value.data,
+    confidence_score: confidence,
+    features: { total: present.length, present: present.reduce((sum, v) => sum + v, 0) },
+    optional_sources_missing: Array.isArray(missing) ? missing.filter((s): s is string => typeof s === 'string') : [],
+  };
 }

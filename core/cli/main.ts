@@ -3,11 +3,13 @@ import { isTrendflowError } from '../contracts/errors.js';
 import { DATAPROCESSOR_VERSION } from '../contracts/version.js';
 import { registerAnalyzeCommand } from './commands/analyze.js';
 import { registerBenchCommand } from './commands/bench.js';
+import { registerEnqueueCommand } from './commands/enqueue.js';
 import { registerExportCommand } from './commands/export.js';
 import { registerGcCommand } from './commands/gc.js';
 import { registerIndexCommand } from './commands/index.js';
 import { registerModelsCommand } from './commands/models.js';
 import { registerNpzCommand } from './commands/npz.js';
+import { registerQueueCommand } from './commands/queue.js';
 import { registerResumeCommand } from './commands/resume.js';
 import { registerRunsCommand } from './commands/runs.js';
 import { registerSegmentCommand } from './commands/segment.js';
@@ -16,6 +18,7 @@ import { registerShowCommand } from './commands/show.js';
 import { registerTrainCommand } from './commands/train.js';
 import { registerTritonCommand } from './commands/triton.js';
 import { registerValidateCommand } from './commands/validate.js';
+import { registerWorkerCommand } from './commands/worker.js';
 
 /** Builds the `trendflow` program. Each command lives in its own file under commands/. */
 export function buildProgram(): Command {
@@ -39,6 +42,9 @@ export function buildProgram(): Command {
   registerServeCommand(program);
   registerExportCommand(program);
   registerTrainCommand(program);
+  registerEnqueueCommand(program);
+  registerWorkerCommand(program);
+  registerQueueCommand(program);
   return program;
 }
 

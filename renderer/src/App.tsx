@@ -8,6 +8,7 @@ import { FacesView } from './views/FacesView.js';
 import { NewAnalysisView } from './views/NewAnalysisView.js';
 import { OverviewView } from './views/OverviewView.js';
 import { PredictionView } from './views/PredictionView.js';
+import { QueueView } from './views/QueueView.js';
 import { RunsView } from './views/RunsView.js';
 import { SettingsView } from './views/SettingsView.js';
 import { TimelineView } from './views/TimelineView.js';
@@ -33,6 +34,8 @@ function Page({ route }: { route: Route }) {
       return <ExportView />;
     case 'settings':
       return <SettingsView />;
+    case 'queue':
+      return <QueueView />;
     case 'compare':
       return <CompareView a={route.a} b={route.b} />;
     case 'run':
@@ -52,7 +55,7 @@ function Page({ route }: { route: Route }) {
 }
 
 export function App() {
-  const { route, info, fatal, picked } = useApp();
+  const { route, info, fatal, picked, redisUrl } = useApp();
   if (fatal) {
     return (
       <div className="fatal" role="alert" data-testid="fatal">
@@ -62,6 +65,7 @@ export function App() {
     );
   }
   const run = route.view === 'run' ? route.run : null;
+  const watchesQueue = redisUrl !== null || route.view === 'queue';
   return (
     <div className="app">
       <nav className="sidebar" aria-label="Views">
@@ -80,6 +84,11 @@ export function App() {
         <NavLink to={{ view: 'export' }} active={route.view === 'export'} testId="nav-export">
           Export
         </NavLink>
+        {watchesQueue ? (
+          <NavLink to={{ view: 'queue' }} active={route.view === 'queue'} testId="nav-queue">
+            Queue
+          </NavLink>
+        ) : null}
         <NavLink to={{ view: 'settings' }} active={route.view === 'settings'} testId="nav-settings">
           Settings
         </NavLink>

@@ -9,6 +9,7 @@ export type Route =
   | { view: 'new' }
   | { view: 'export' }
   | { view: 'settings' }
+  | { view: 'queue' }
   | { view: 'run'; run: RunRef; tab: RunTab }
   | { view: 'compare'; a: RunRef | null; b: RunRef | null };
 
@@ -38,6 +39,7 @@ export function parseRoute(hash: string): Route {
   if (path === '/new') return { view: 'new' };
   if (path === '/export') return { view: 'export' };
   if (path === '/settings') return { view: 'settings' };
+  if (path === '/queue') return { view: 'queue' };
   return { view: 'runs' };
 }
 

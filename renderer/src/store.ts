@@ -23,6 +23,8 @@ export interface AppState {
   picked: RunRef[];
   /** Bumped on `runs.changed`, so views showing a run reload it. */
   storeVersion: number;
+  /** The Redis URL of the saved settings (the Queue view is offered when there is one). */
+  redisUrl: string | null;
   /** The timeline cursor (seconds) of a run, shared with the CLIP and faces views. */
   cursor: { run: string; time: number } | null;
   /** Analyses started from the workstation (this host's jobs), newest first, kept current by `analysis.progress`. */
@@ -36,6 +38,7 @@ export interface AppState {
   togglePicked(run: RunRef): void;
   setCursor(run: RunRef, time: number): void;
   upsertJob(job: AnalysisJob): void;
+  setRedisUrl(url: string | null): void;
 }
 
 export const useApp = create<AppState>((set, get) => ({
@@ -51,6 +54,7 @@ export const useApp = create<AppState>((set, get) => ({
   statusFilter: [],
   picked: [],
   storeVersion: 0,
+  redisUrl: null,
   cursor: null,
   jobs: [],
 
@@ -76,6 +80,11 @@ export const useApp = create<AppState>((set, get) => ({
     });
     try {
       set({ info: await transport.call('app.info', {}) });
+      // the settings decide whether the Queue view is offered; a broken settings file is the settings view's to show
+      transport
+        .call('settings.get', {})
+        .then((state) => set({ redisUrl: state.settings.redis_url }))
+        .catch(() => undefined);
     } catch (error) {
       set({ fatal: `The workstation API does not answer: ${(error as Error).message}` });
       return;
@@ -120,6 +129,10 @@ export const useApp = create<AppState>((set, get) => ({
 
   setCursor(run, time) {
     set({ cursor: { run: refPath(run), time } });
+  },
+
+  setRedisUrl(url) {
+    set({ redisUrl: url });
   },
 
   upsertJob(job) {

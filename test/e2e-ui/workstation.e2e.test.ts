@@ -16,7 +16,11 @@ import { TEST_CLIP_IMAGE_ID, TEST_CLIP_TEXT_ID } from '../helpers/clip-models.js
 import { useTempDirs } from '../helpers/tmp.js';
 import { VideoFixtures } from '../helpers/video-fixtures.js';
 import { PROFILE_FORMAT } from '../../core/pipeline/profile.js';
-import { buildWorkstationStore, type WorkstationStore } from './workstation-store.js';
+import { buildWorkstationStore, PREDICTION, type WorkstationStore } from './workstation-store.js';
+import { enqueueVideos } from '../../core/queue/enqueue.js';
+import { readQueueStatus } from '../../core/queue/status.js';
+import { startWorker, type QueueWorker } from '../../core/queue/worker.js';
+import { redisAvailableOrCi, startRedis } from '../helpers/redis.js';
 
 const repoRoot = path.resolve(import.meta.dirname, '../..');
 const rendererBuild = path.join(repoRoot, 'dist', 'renderer');
@@ -144,9 +148,9 @@ describe.skipIf(!chromiumAvailable)('the workstation in Chromium (browser mode)'
     const rows = await byTest('run-row').allInnerTexts();
     expect(rows[0]).toContain(fixture.b.run_id);
     expect(rows[0]).toContain('partial');
-    expect(rows[0]).toContain('1 error');
+    expect(rows[0]).toContain('2 error');
     expect(rows[1]).toContain('four_shots.mp4');
-    expect(rows[1]).toContain('4 ok');
+    expect(rows[1]).toContain('6 ok');
     await byTest('runs-search').fill('0000000a');
     await expect.poll(() => byTest('run-row').count()).toBe(1);
     await byTest('runs-search').fill('');
@@ -167,12 +171,12 @@ describe.skipIf(!chromiumAvailable)('the workstation in Chromium (browser mode)'
   it('overview: identity, frames, components with timings and models, validation, features', async () => {
     await byTest('run-row').nth(1).click();
     await byTest('view-overview').waitFor();
-    expect(await byTest('components-table').locator('tbody tr').count()).toBe(4);
+    expect(await byTest('components-table').locator('tbody tr').count()).toBe(6);
     expect(await byTest('component-core_clip').innerText()).toMatch(/test-clip-image[\s\S]*embeddings\.npz/);
     expect(await byTest('validation-panel').innerText()).toContain('valid');
     expect(await byTest('frames-panel').innerText()).toContain('96 stored frames at 320×180');
-    expect(await page.locator('.feature-table').count()).toBe(1);
-    expect(await page.locator('.feature-table').innerText()).toMatch(/loudness_extractor[\s\S]*integrated_lufs\s+-\d/);
+    expect(await page.locator('.feature-table').count()).toBe(3);
+    expect(await page.locator('.feature-table').first().innerText()).toMatch(/loudness_extractor[\s\S]*integrated_lufs\s+-\d/);
     await shot('overview-1280', true);
   });
 
@@ -182,10 +186,24 @@ describe.skipIf(!chromiumAvailable)('the workstation in Chromium (browser mode)'
     await expect.poll(() => byTest('thumbnails').locator('canvas').count()).toBe(4);
     expect(await byTest('segment').count()).toBe(4);
     expect(await byTest('segment').nth(2).getAttribute('title')).toMatch(/^shot 3: 0:04\.00–0:06\.00, begins with hard_cut \(confidence \d\.\d\d\)$/);
-    for (const chart of ['chart-motion', 'chart-luma', 'chart-faces', 'chart-loudness_momentary']) expect(await byTest(chart).locator('canvas').count(), chart).toBeGreaterThan(0);
+    for (const chart of ['chart-pacing-cut-rate', 'chart-pacing-motion', 'chart-pacing-loudness', 'chart-motion', 'chart-luma', 'chart-faces', 'chart-loudness_momentary']) {
+      expect(await byTest(chart).locator('canvas').count(), chart).toBeGreaterThan(0);
+    }
     const missing = await byTest('missing-tracks').innerText();
-    expect(missing).toContain('video_pacing is not in this run');
+    expect(missing).not.toContain('video_pacing');
     expect(missing).toContain('Tempo: tempo_extractor is not in this run');
+    // the pacing curves sit right under the shot strip, on the same time axis: the plot area spans the strip's pixels
+    const strip = (await byTest('segments').boundingBox())!;
+    const ratePlot = (await byTest('chart-pacing-cut-rate').locator('.u-over').boundingBox())!;
+    expect(Math.abs(ratePlot.x - strip.x)).toBeLessThanOrEqual(1);
+    expect(Math.abs(ratePlot.width - strip.width)).toBeLessThanOrEqual(1);
+    expect(await byTest('pacing-tracks').innerText()).toContain('no optical flow: core_optical_flow is not in this run');
+    // hover readout: over the bin at 1.25 s the window [0, 6.25) holds the three cuts: 3 × 60 / 6.25 = 28.8 per minute
+    await page.mouse.move(ratePlot.x + (ratePlot.width * 1.25) / 8, ratePlot.y + ratePlot.height / 2);
+    await expect.poll(() => byTest('chart-pacing-cut-rate').locator('.u-legend').innerText()).toContain('28.8/min');
+    const loudnessPlot = (await byTest('chart-pacing-loudness').locator('.u-over').boundingBox())!;
+    await page.mouse.move(loudnessPlot.x + (loudnessPlot.width * 3.25) / 8, loudnessPlot.y + loudnessPlot.height / 2);
+    await expect.poll(() => byTest('chart-pacing-loudness').locator('.u-legend').innerText()).toMatch(/-\d+\.\d LUFS/);
 
     await byTest('timeline').focus();
     await page.keyboard.press('Shift+ArrowRight');
@@ -223,6 +241,13 @@ describe.skipIf(!chromiumAvailable)('the workstation in Chromium (browser mode)'
     await expect.poll(() => byTest('thumbnails').locator('canvas').count()).toBe(4);
     await shot('timeline-1920', true);
     await page.setViewportSize({ width: 1280, height: 800 });
+
+    // run B has no video_pacing: the timeline says so instead of drawing the pacing curves
+    await open(runHash(fixture.b, 'timeline'));
+    await expect.poll(() => byTest('pacing-missing').innerText()).toContain('video_pacing is not in this run');
+    expect(await byTest('pacing-tracks').count()).toBe(0);
+    await open(runHash(fixture.a, 'timeline'));
+    await byTest('pacing-tracks').waitFor();
   });
 
   it('CLIP: the similarity matrix shows the shots as bright blocks; a click compares two frames', async () => {
@@ -262,10 +287,41 @@ describe.skipIf(!chromiumAvailable)('the workstation in Chromium (browser mode)'
     await shot('faces-empty-1280');
   });
 
-  it('prediction: an honest empty state', async () => {
+  it('prediction: intervals per metric and horizon in counts and log1p, the degraded status and why; a failed one says its code', async () => {
     await open(runHash(fixture.a, 'prediction'));
-    await expect.poll(() => byTest('view-prediction').innerText()).toContain('No prediction in this run');
-    await shot('prediction-1280');
+    await byTest('prediction-views').waitFor();
+    expect(await byTest('prediction-status').innerText()).toBe('degraded');
+    expect(await byTest('prediction-status').getAttribute('class')).toContain('badge-degraded');
+    expect(await byTest('prediction-fallback').innerText()).toContain(`A fallback model predicted, because the primary model failed: ${PREDICTION.fallback_reason}`);
+    const model = await byTest('prediction-model').innerText();
+    expect(model).toMatch(/baseline fixture-2026-03 · trendflow-baseline-quantile/);
+    expect(model).toContain('features_v1 · 1 of 2 feature columns present');
+    expect(model).toContain('p2.5 · p5 · p10 · p50 · p90 · p95 · p97.5');
+    // per metric: a fan of the 95/90/80 % intervals over 7/14/21 days, and the numbers
+    for (const metric of ['views', 'likes']) {
+      const panel = byTest(`prediction-${metric}`);
+      expect(await panel.getByTestId('fan-band').count()).toBe(3);
+      expect(await panel.locator('.fan-median-point').count()).toBe(3);
+      expect(await panel.getByTestId('prediction-row').locator('td:first-child').allInnerTexts()).toEqual(['7 d', '14 d', '21 d']);
+    }
+    // views at 14 days: p50 = expm1(9.9) ≈ 19.9k, log1p 8.40 / 9.90 / 11.40, confidence 1 − 3 / ln 100
+    const views14 = (await byTest('prediction-views').getByTestId('prediction-row').nth(1).innerText()).split('\t');
+    expect(views14[1]).toBe('19.93k');
+    expect(views14[5]).toBe('8.40 / 9.90 / 11.40');
+    expect(views14[6]?.trim()).toBe((1 - 3 / Math.log(100)).toFixed(2));
+    // the counts scale labels the log axis in counts; log1p labels it in log1p
+    expect(await byTest('prediction-views').locator('.fan-tick').allTextContents()).toContain('10k');
+    await shot('prediction-1280', true);
+    await page.getByLabel('log1p').check();
+    await expect.poll(() => byTest('prediction-views').locator('.fan-tick').allTextContents()).toContain('log1p(views)');
+    await page.setViewportSize({ width: 1920, height: 1080 });
+    await shot('prediction-log1p-1920', true);
+    await page.setViewportSize({ width: 1280, height: 800 });
+
+    await open(runHash(fixture.b, 'prediction'));
+    await expect.poll(() => byTest('view-prediction').innerText()).toContain('The prediction failed');
+    expect(await byTest('prediction-unavailable').innerText()).toContain('prediction failed: prediction_model_missing');
+    await shot('prediction-failed-1280');
   });
 
   it('compare: identity and model diff, timings, feature deltas, aligned timelines', async () => {
@@ -343,6 +399,11 @@ describe.skipIf(!chromiumAvailable)('the workstation in Chromium (browser mode)'
     await byTest('settings-save').click();
     await expect.poll(() => byTest('error').innerText()).toContain('runtime triton needs a triton_url');
     await shot('settings-1280', true);
+    // back to in-process inference, keeping core_clip's batch of 16: the new analysis below runs with it
+    await page.getByLabel('Triton URL').fill('http://gpu-box:8000');
+    await page.getByLabel('in process (onnxruntime)').check();
+    await byTest('settings-save').click();
+    await expect.poll(async () => JSON.parse(await fs.readFile(path.join(fixture.workspace, 'settings.json'), 'utf8')) as Record<string, unknown>).toMatchObject({ runtime: 'inprocess', batch_sizes: { core_clip: 16 } });
   });
 
   it('the runs list follows the store: a run written meanwhile appears', async () => {
@@ -363,6 +424,7 @@ describe.skipIf(!chromiumAvailable)('the workstation in Chromium (browser mode)'
     expect(await byTest('components').innerText()).toContain('loudness_extractor (optional)');
     await byTest('video-option').filter({ hasText: 'tone_128x72.mp4' }).click();
     expect(await page.getByLabel('Video file').inputValue()).toBe(shortVideo);
+    expect(await byTest('analysis-settings').innerText()).toBe('Model components run in process on CPU; batch sizes: core_clip 16 (Settings).');
     await shot('new-analysis-1280');
     await page.getByRole('button', { name: 'Start analysis' }).click();
     const job = byTest('job').first();
@@ -376,6 +438,11 @@ describe.skipIf(!chromiumAvailable)('the workstation in Chromium (browser mode)'
     await job.getByTestId('job-open-run').click();
     await expect.poll(() => byTest('view-overview').innerText()).toContain(runId);
     expect(await byTest('view-overview').innerText()).toContain('core_clip');
+    // the batch size saved in the settings is the one core_clip ran with
+    expect(await byTest('component-core_clip').getByTestId('batch-note').innerText()).toBe('batch 16, fixed');
+    // its profile has no prediction component: the prediction tab says so
+    await open(new URL(page.url()).hash.replace(/\/overview$/, '/prediction'));
+    await expect.poll(() => byTest('view-prediction').innerText()).toContain('No prediction in this run');
     await shot('new-analysis-run-overview-1280');
     await byTest('nav-runs').click();
     await expect.poll(() => byTest('run-row').first().innerText()).toContain('tone_128x72.mp4');
@@ -401,10 +468,59 @@ describe.skipIf(!chromiumAvailable)('the workstation in Chromium (browser mode)'
     await byTest('nav-runs').click();
     await expect.poll(() => byTest('run-row').first().innerText()).toContain('moving_64x36_40s.mp4');
     expect(await byTest('run-row').first().innerText()).toContain('cancelled');
+
+    // settings asking for CUDA, which this build lacks: the start is refused with the code, no job runs on the CPU
+    await byTest('nav-settings').click();
+    await page.getByLabel('CUDA').check();
+    await byTest('settings-save').click();
+    await expect.poll(() => byTest('settings-saved').innerText()).toContain('settings.json');
+    await byTest('nav-new').click();
+    const jobsBefore = await byTest('job').count();
+    await page.getByLabel('Profile').selectOption('quick-test-models');
+    await byTest('video-option').filter({ hasText: 'tone_128x72.mp4' }).click();
+    expect(await byTest('analysis-settings').innerText()).toContain('in process on CUDA');
+    await page.getByRole('button', { name: 'Start analysis' }).click();
+    await expect.poll(() => byTest('view-new').getByTestId('error').innerText()).toMatch(/^execution_provider_unavailable the workstation settings ask for device cuda \(for core_clip\)/);
+    expect(await byTest('job').count()).toBe(jobsBefore);
+    await shot('new-analysis-cuda-refused-1280');
+    await byTest('nav-settings').click();
+    await page.getByLabel('CPU').check();
+    await byTest('settings-save').click();
+    await expect.poll(async () => (JSON.parse(await fs.readFile(path.join(fixture.workspace, 'settings.json'), 'utf8')) as { device: string }).device).toBe('cpu');
   }, 120_000);
 
-  it('raised no page or console errors, and the only refused call was the invalid settings', () => {
+  it.skipIf(!redisAvailableOrCi)('queue: with a Redis URL saved, the Queue view shows the counts, the failure with its code and the throughput', async () => {
+    const redis = await startRedis();
+    let worker: QueueWorker | null = null;
+    try {
+      const [good, doomed] = await videos.distinctShorts(2);
+      await enqueueVideos({ redisUrl: redis.url, videos: [good!, doomed!], components: ['cut_detection'], modelsDir: fixture.modelsDir, attempts: 1 });
+      // the second video is gone before a worker takes it: the job fails with video_not_found
+      await fs.rm(doomed!);
+      worker = await startWorker({ redisUrl: redis.url, workspace: await tmp(), modelsDir: fixture.modelsDir, concurrency: 1, scratchDir: path.join(await tmp(), 'scratch') });
+      await expect.poll(async () => (await readQueueStatus(redis.url)).counts, { timeout: 60_000 }).toMatchObject({ completed: 1, failed: 1 });
+
+      await byTest('nav-settings').click();
+      expect(await byTest('nav-queue').count()).toBe(0);
+      await page.getByLabel('Queue Redis URL').fill(redis.url);
+      await byTest('settings-save').click();
+      await byTest('nav-queue').click();
+      await expect.poll(() => byTest('queue-count-completed').innerText()).toMatch(/^1\s+completed$/);
+      expect(await byTest('queue-count-failed').innerText()).toMatch(/^1\s+failed$/);
+      expect(await byTest('queue-count-waiting').innerText()).toMatch(/^0\s+waiting$/);
+      expect(await byTest('queue-throughput').innerText()).toMatch(/1 connected[\s\S]*1 completed in the last 10 min \(0\.1 per minute\)/);
+      const failure = await byTest('queue-failure').innerText();
+      expect(failure).toContain(doomed!);
+      expect(failure).toContain('video_not_found');
+      await shot('queue-1280', true);
+    } finally {
+      await worker?.close();
+      await redis.stop();
+    }
+  }, 90_000);
+
+  it('raised no page or console errors, and the only refused calls were the invalid settings and the CUDA analysis', () => {
     expect(problems).toEqual([]);
-    expect(refused).toEqual(['400 /api/settings.update']);
+    expect(refused).toEqual(['400 /api/settings.update', '422 /api/analysis.start']);
   });
 });

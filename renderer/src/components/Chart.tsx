@@ -14,6 +14,13 @@ export interface ChartSeries {
   /** Series sharing a scale share a y axis; the second scale gets a right-hand axis. */
   scale?: string;
   stepped?: boolean;
+  /**
+   * The least span of the series' y axis, centred on its data: a nearly flat series (a steady tone's loudness)
+   * then looks flat instead of filling the height with noise. Default: uPlot's own range.
+   */
+  minSpan?: number;
+  /** The hover readout of the value at data index `index` (null: a gap); default 3 significant digits, a gap as —. */
+  format?(value: number | null, index: number): string;
 }
 
 export interface ChartProps {
@@ -54,7 +61,23 @@ export function Chart(props: ChartProps) {
       legend: { show: true, live: true },
       padding: [8, scales.length > 1 ? 0 : CHART_GUTTER_PX, 0, 0],
       cursor: { drag: { x: true, y: false, setScale: false } },
-      scales: { x: { time: false, range: () => latest.current.xRange } },
+      scales: {
+        x: { time: false, range: () => latest.current.xRange },
+        ...Object.fromEntries(
+          series
+            .filter((s) => s.minSpan !== undefined)
+            .map((s) => [
+              s.scale ?? 'y',
+              {
+                range: (_u: uPlot, min: number | null, max: number | null): uPlot.Range.MinMax => {
+                  if (min === null || max === null) return [min, max];
+                  const half = Math.max((max - min) / 2, s.minSpan! / 2);
+                  return [(min + max) / 2 - half, (min + max) / 2 + half];
+                },
+              },
+            ]),
+        ),
+      },
       axes: [
         { ...AXIS, values: (_u, ticks) => ticks.map((t) => `${t.toFixed(t < 10 ? 1 : 0)}s`) },
         ...scales.slice(0, 2).map((scale, i) => ({ ...AXIS, scale, side: i === 0 ? 3 : 1, size: CHART_GUTTER_PX, ...(i === 1 ? { grid: { show: false } } : {}) })),
@@ -68,7 +91,8 @@ export function Chart(props: ChartProps) {
           scale: s.scale ?? 'y',
           spanGaps: false,
           ...(s.stepped ? { paths: uPlot.paths.stepped!({ align: 1 }) } : {}),
-          value: (_u: uPlot, v: number | null) => (v === null ? '—' : v.toPrecision(3)),
+          value: (_u: uPlot, v: number | null, _series: number, index: number | null) =>
+            s.format && index !== null ? s.format(v, index) : v === null ? '—' : v.toPrecision(3),
         })),
       ],
       hooks: {

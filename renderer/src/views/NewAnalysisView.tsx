@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
-import type { AnalysisJob, AnalysisJobComponent, ProfileInfo } from '../../../core/api/contract.js';
+import type { AnalysisJob, AnalysisJobComponent, ProfileInfo, WorkstationSettings } from '../../../core/api/contract.js';
 import type { ComponentName } from '../../../core/contracts/components.js';
 import { ApiCallError } from '../api/client.js';
 import { EmptyState, ErrorNotice, Loading, StatusBadge } from '../components/Notice.js';
@@ -17,6 +17,7 @@ export function NewAnalysisView() {
   const { transport, info, jobs } = useApp();
   const profiles = useApi('analysis.profiles', {});
   const videos = useApi('analysis.videos', {});
+  const settings = useApi('settings.get', {});
   const [video, setVideo] = useState('');
   const [metadata, setMetadata] = useState('');
   const [profileName, setProfileName] = useState<string | null>(null);
@@ -166,6 +167,7 @@ export function NewAnalysisView() {
           <button type="submit" className="primary" disabled={starting || !profile || chosen.length === 0 || video.trim() === ''}>
             Start analysis
           </button>
+          {settings.data ? <SettingsLine settings={settings.data.settings} /> : null}
         </div>
         {error ? <ErrorNotice error={error} /> : null}
       </form>
@@ -271,4 +273,15 @@ function badgeOf(job: AnalysisJob): string {
   if (job.state === 'failed') return 'error';
   if (job.state === 'cancelled' || job.state === 'cancelling') return 'cancelled';
   return 'running';
+}
+
+/** The workstation settings the analysis will run with (core/api/README.md, "Workstation settings reach the run"). */
+function SettingsLine({ settings }: { settings: WorkstationSettings }) {
+  const batches = Object.entries(settings.batch_sizes).map(([name, size]) => `${name} ${size}`);
+  return (
+    <span className="muted small" data-testid="analysis-settings">
+      Model components run {settings.runtime === 'triton' ? `on Triton at ${settings.triton_url ?? '(no URL)'}` : `in process on ${settings.device.toUpperCase()}`}; batch sizes:{' '}
+      {batches.length ? batches.join(', ') : 'planned from free memory'} (Settings).
+    </span>
+  );
 }

@@ -128,7 +128,10 @@ function ComponentsPanel({ overview }: { overview: RunOverview }) {
                   {c.cache_hit ? <div className="small muted">cache hit from {c.cache_source_run_id}</div> : null}
                 </td>
                 <td className="num">{formatMs(c.duration_ms)}</td>
-                <td>{c.device_used ?? '—'}</td>
+                <td>
+                  {c.device_used ?? '—'}
+                  <BatchNote notes={c.notes} />
+                </td>
                 <td className="small">
                   {c.models_used.length === 0
                     ? '—'
@@ -153,6 +156,18 @@ function ComponentsPanel({ overview }: { overview: RunOverview }) {
           </tbody>
         </table>
       )}
+    </div>
+  );
+}
+
+/** The batch size a model component ran with and where it came from (the orchestrator's `batch_size N: …` note). */
+function BatchNote({ notes }: { notes: readonly string[] }) {
+  const note = notes.find((n) => /^batch_size \d+:/.test(n));
+  if (!note) return null;
+  const [size, source] = note.split(/:\s*/, 2) as [string, string];
+  return (
+    <div className="small muted" title={note} data-testid="batch-note">
+      {size.replace('batch_size', 'batch')}, {source.startsWith('fixed') ? 'fixed' : 'planned'}
     </div>
   );
 }

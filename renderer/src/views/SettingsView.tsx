@@ -11,6 +11,7 @@ import { useApp } from '../store.js';
 /** Models dir, runtime (CPU, CUDA, Triton URL), fixed batch sizes; and the models the registry knows. */
 export function SettingsView() {
   const transport = useApp((s) => s.transport);
+  const setRedisUrl = useApp((s) => s.setRedisUrl);
   const loaded = useApi('settings.get', {});
   const [verify, setVerify] = useState(false);
   const models = useApi('models.status', { verify });
@@ -29,6 +30,7 @@ export function SettingsView() {
     try {
       const state = await transport!.call('settings.update', { patch: draft });
       setDraft(structuredClone(state.settings));
+      setRedisUrl(state.settings.redis_url);
       setSaved(`Saved to ${state.file}`);
       models.reload();
     } catch (caught) {
@@ -48,6 +50,11 @@ export function SettingsView() {
         <h1>Settings</h1>
         <div className="muted small">{loaded.data.saved ? loaded.data.file : `defaults (not saved yet; will be saved to ${loaded.data.file})`}</div>
       </header>
+      <p className="muted small" data-testid="settings-scope">
+        Applied to every analysis started here: device and runtime to each model component of the run, a batch size to its component (in the run&apos;s config, so
+        its config hash and cache follow). A setting that cannot apply — CUDA without onnxruntime&apos;s CUDA provider, Triton without a URL or without the
+        profile&apos;s Triton model mapping — stops the analysis at start; nothing falls back to the CPU.
+      </p>
       <form
         className="form panel"
         onSubmit={(event) => {
@@ -81,6 +88,10 @@ export function SettingsView() {
         <label>
           Triton URL
           <input aria-label="Triton URL" placeholder="http://gpu-box:8000" value={draft.triton_url ?? ''} onChange={(e) => setDraft({ ...draft, triton_url: e.target.value.trim() === '' ? null : e.target.value.trim() })} />
+        </label>
+        <label>
+          Queue Redis URL <span className="muted small">(a shared analysis queue, `trendflow queue`, to watch in the Queue view; empty: none)</span>
+          <input aria-label="Queue Redis URL" placeholder="redis://queue-host:6379" value={draft.redis_url ?? ''} onChange={(e) => setDraft({ ...draft, redis_url: e.target.value.trim() === '' ? null : e.target.value.trim() })} />
         </label>
         <fieldset>
           <legend>Batch sizes (empty: planned from free memory)</legend>

@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useRef, useState, type KeyboardEvent, type PointerEvent, type RefObject } from 'react';
-import type { ClipData, RunRef, TimelineData } from '../../../core/api/contract.js';
+import type { ClipData, Maybe, PacingData, RunRef, TimelineData } from '../../../core/api/contract.js';
 import { Chart, type ChartSeries } from '../components/Chart.js';
 import { FrameCanvas, frameAt } from '../components/FrameCanvas.js';
 import { EmptyState, ErrorNotice, Loading, UnavailableNotice } from '../components/Notice.js';
@@ -11,6 +11,13 @@ import { keyNavigate, nearestIndex, segmentAt, segmentsFrom, type Segment, type 
 
 const THUMB_SLOT_PX = 120;
 const CHART_HEIGHT = 120;
+/**
+ * Where a bin of digital silence (loudness -∞ LUFS) is drawn: EBU R128's absolute gate, below which nothing counts
+ * as programme loudness. Only the line sits there; the readout says "digital silence".
+ */
+const SILENCE_FLOOR_LUFS = -70;
+/** Loudness axes span at least this many LU, so that a steady level draws flat rather than as magnified noise. */
+const LOUDNESS_MIN_SPAN_LU = 12;
 
 /**
  * Shots over time: thumbnails, segments between cuts with their markers, the cheap-signal curves, faces and audio
@@ -37,6 +44,7 @@ function TimelineBody({ run, data, duration }: { run: RunRef; data: TimelineData
   const setCursor = useApp((s) => s.setCursor);
   const hasClip = data.components.some((c) => c.name === 'core_clip' && c.status === 'ok');
   const clip = useApi('views.clip', hasClip ? { run } : null);
+  const pacing = useApi('views.pacing', { run });
   const frameTimes = data.frames.available ? data.frames.times : new Float64Array(0);
   // shot boundaries: cut_detection's shots, else the segmenter's cut candidates
   const cutTimes = useMemo(() => (data.shots.available ? data.shots.start_sec.slice(1) : data.signals.available ? data.signals.cut_times : new Float64Array(0)), [data]);
@@ -87,7 +95,8 @@ function TimelineBody({ run, data, duration }: { run: RunRef; data: TimelineData
           ←/→ frame · Shift+←/→ cut · +/− zoom · 0 fit · Enter select shot · drag on a chart to zoom, on the strips to scrub
         </p>
         <Strips state={state} segments={segments} data={data} onChange={update} />
-        <Tracks data={data} state={state} onChange={update} />
+        <Tracks data={data} pacing={pacing.data} state={state} onChange={update} />
+        {pacing.error ? <ErrorNotice error={pacing.error} /> : null}
       </div>
       <Details run={run} data={data} state={state} segments={segments} clip={clip.data?.available ? clip.data : null} />
     </section>
@@ -279,7 +288,7 @@ function Thumbnails({ run, times, view }: { run: RunRef; times: Float64Array; vi
   );
 }
 
-function Tracks({ data, state, onChange }: { data: TimelineData; state: TimelineState; onChange(next: TimelineState): void }) {
+function Tracks({ data, pacing, state, onChange }: { data: TimelineData; pacing: Maybe<PacingData> | null; state: TimelineState; onChange(next: TimelineState): void }) {
   const select = (start: number, end: number): void => onChange({ ...state, view: [start, end] });
   const pick = (time: number): void => onChange({ ...state, cursor: time });
   const common = { xRange: state.view, cursor: state.cursor, onSelectRange: select, onPickTime: pick, height: CHART_HEIGHT };
@@ -302,9 +311,9 @@ function Tracks({ data, state, onChange }: { data: TimelineData; state: Timeline
     return component ? `${name} is ${component.status} in this run` : `${name} is not in this run`;
   };
   const hasCurve = (id: string): boolean => data.curves.some((c) => c.id === id);
-  const pacing = data.components.some((c) => c.name === 'video_pacing');
   return (
     <div className="tracks">
+      {pacing?.available ? <PacingTracks pacing={pacing} markers={data.shots.available ? data.shots.start_sec.subarray(1) : undefined} common={common} /> : null}
       {signals ? (
         <>
           <div className="track-label">Motion and picture change (segmenter cheap signals)</div>
@@ -319,7 +328,7 @@ function Tracks({ data, state, onChange }: { data: TimelineData; state: Timeline
         <CurveChart key={curve.id} curve={curve} common={common} />
       ))}
       <div className="missing-tracks small muted" data-testid="missing-tracks">
-        <div>Pacing curves (cuts per minute, motion and audio energy on a grid): {pacing ? 'video_pacing is in this run, but this build does not draw it yet' : 'video_pacing is not in this run'}.</div>
+        {pacing && !pacing.available ? <div data-testid="pacing-missing">Pacing curves (cuts per minute, motion and loudness energy on a grid): {pacing.message}.</div> : null}
         {hasCurve('loudness_momentary') ? null : <div>Loudness: {status('loudness_extractor')}.</div>}
         {hasCurve('tempo_bpm') ? null : <div>Tempo: {status('tempo_extractor')}.</div>}
       </div>
@@ -327,8 +336,67 @@ function Tracks({ data, state, onChange }: { data: TimelineData; state: Timeline
   );
 }
 
-function CurveChart({ curve, common }: { curve: TimelineData['curves'][number]; common: Omit<Parameters<typeof Chart>[0], 'times' | 'series'> }) {
-  const series = useMemo<ChartSeries[]>(() => [{ label: `${curve.label} (${curve.unit})`, values: curve.values, color: '#e3b341' }], [curve]);
+type ChartCommon = Omit<Parameters<typeof Chart>[0], 'times' | 'series'>;
+
+const gap = (what: string) => `no ${what} (mask)`;
+
+/**
+ * video_pacing's curves on its grid, right under the shot strip and on the same time axis: cuts per minute, motion
+ * energy (segmenter motion; optical flow where core_optical_flow ran) and loudness energy. Bins a mask marks as
+ * missing arrive as NaN and are drawn as gaps; the hover readout names them.
+ */
+function PacingTracks({ pacing, markers, common }: { pacing: PacingData; markers: Float64Array | undefined; common: ChartCommon }) {
+  const bin = `${formatNumber(pacing.grid_step_sec)} s bins`;
+  const hasFlow = pacing.flow_present.some(Boolean);
+  const hasLoudness = pacing.loudness_present.some(Boolean);
+  const rate = useMemo<ChartSeries[]>(
+    () => [{ label: `cuts per minute (${formatNumber(pacing.cut_rate_window_sec)} s window)`, values: pacing.cut_rate_per_min, color: '#ff7b72', format: (v) => (v === null ? '—' : `${v.toFixed(1)}/min`) }],
+    [pacing],
+  );
+  const motion = useMemo<ChartSeries[]>(
+    () => [
+      { label: 'motion energy (mean |Δluma|)', values: pacing.motion_energy, color: '#58a6ff', scale: 'motion', format: (v) => (v === null ? gap('analysis frame') : v.toPrecision(3)) },
+      ...(hasFlow
+        ? [{ label: 'optical-flow energy ((diag/s)²)', values: pacing.flow_motion_energy, color: '#a5d6ff', scale: 'flow', format: (v: number | null) => (v === null ? gap('flow pair') : v.toPrecision(3)) }]
+        : []),
+    ],
+    [pacing, hasFlow],
+  );
+  const loudness = useMemo<ChartSeries[]>(
+    () => [
+      {
+        label: 'loudness energy (LUFS)',
+        minSpan: LOUDNESS_MIN_SPAN_LU,
+        values: Float32Array.from(pacing.loudness_lufs, (v) => (v === Number.NEGATIVE_INFINITY ? SILENCE_FLOOR_LUFS : v)),
+        color: '#e3b341',
+        format: (v, i) => (pacing.loudness_lufs[i] === Number.NEGATIVE_INFINITY ? 'digital silence (−∞)' : v === null ? gap('audio') : `${v.toFixed(1)} LUFS`),
+      },
+    ],
+    [pacing],
+  );
+  return (
+    <div data-testid="pacing-tracks">
+      <div className="track-label">
+        Cuts per minute <span className="muted small">(video_pacing, {bin})</span>
+      </div>
+      <Chart times={pacing.times} series={rate} markers={markers} testId="chart-pacing-cut-rate" {...common} />
+      <div className="track-label">
+        Motion energy <span className="muted small">(video_pacing, {bin}{hasFlow ? '' : '; no optical flow: core_optical_flow is not in this run or found no pairs'})</span>
+      </div>
+      <Chart times={pacing.times} series={motion} markers={markers} testId="chart-pacing-motion" {...common} />
+      <div className="track-label">
+        Loudness energy <span className="muted small">(video_pacing, {bin}{hasLoudness ? `; digital silence drawn at ${SILENCE_FLOOR_LUFS} LUFS` : '; no audio: every bin is a gap'})</span>
+      </div>
+      <Chart times={pacing.times} series={loudness} markers={markers} testId="chart-pacing-loudness" {...common} />
+    </div>
+  );
+}
+
+function CurveChart({ curve, common }: { curve: TimelineData['curves'][number]; common: ChartCommon }) {
+  const series = useMemo<ChartSeries[]>(
+    () => [{ label: `${curve.label} (${curve.unit})`, values: curve.values, color: '#e3b341', ...(curve.unit === 'LUFS' ? { minSpan: LOUDNESS_MIN_SPAN_LU } : {}) }],
+    [curve],
+  );
   return (
     <>
       <div className="track-label">

@@ -1,0 +1,2 @@
+export { LocalFsStorage } from './local-fs.js';
+export type { RunStorage } from './storage.js';
