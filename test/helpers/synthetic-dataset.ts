@@ -91,12 +91,18 @@ export function syntheticDataset(options: SyntheticDatasetOptions = {}): Synthet
       0.6 * (logSubscribers - 10) + 1.5 * quality + 0.8 * Math.sin(cuts / 5) + (Number.isNaN(faceShare) ? 0 : faceShare) + bucket.effect + channelEffect[channel]! + 4;
     const likesHidden = random() < 0.05;
     const noViews7 = random() < 0.25;
+    // gains since snapshot 1 accumulate, as targets_builder_multi_horizon measures them: a video's own luck (the
+    // row's noise) carries over its horizons, each adds a little of its own, and no horizon is below the one before
+    const luck = bucket.noise * normal();
+    const likeShift = -3.5 + 0.5 * quality + 0.2 * normal();
+    const last = { views: -Infinity, likes: -Infinity };
     TARGET_NAMES.forEach((name, t) => {
       const days = Number(/_(\d+)d$/.exec(name)![1]);
-      const likes = name.startsWith('y_likes');
-      if ((days === 7 && noViews7) || (likes && likesHidden)) return;
-      const views = mean + 0.5 * Math.log(days / 7) + bucket.noise * normal();
-      targets[r * T + t] = likes ? views - 3.5 + 0.5 * quality + 0.2 * normal() : views;
+      const metric = name.startsWith('y_likes') ? 'likes' : 'views';
+      const value = mean + 0.5 * Math.log(days / 7) + luck + 0.25 * normal() + (metric === 'likes' ? likeShift : 0);
+      last[metric] = Math.max(last[metric], value);
+      if ((days === 7 && noViews7) || (metric === 'likes' && likesHidden)) return;
+      targets[r * T + t] = last[metric];
       targetMasks[r * T + t] = 1;
     });
     data.videoId.push(`vid${String(r).padStart(6, '0')}`);

@@ -112,6 +112,25 @@ describe('trendflow train baseline on a synthetic bundle', () => {
     expect(unknownAge).not.toEqual(predicted);
   });
 
+  it('gains accumulate: every quantile of a later horizon is at least the earlier one, even on rows unlike the training rows', async () => {
+    const engine = await loadBaselineEngine(modelDir, await readSidecar(modelDir));
+    // the training rows always had the snapshot and aggregate columns: a row without them routes NaN in each head's
+    // own trees, where independent heads could disagree about the order of the horizons
+    const odd = Float32Array.from(heldOut.X.subarray(0, 200 * heldOut.X.length / heldOut.rows), (v, i) => (i % 3 === 0 ? Number.NaN : v));
+    for (const values of [predicted, await engine.predict(odd, 200, heldOut.ageBucket.slice(0, 200))]) {
+      let crossings = 0;
+      for (let r = 0; r < values.length / (T * Q); r++) {
+        for (const metric of [0, 3]) {
+          for (let h = 1; h < 3; h++) {
+            for (let k = 0; k < Q; k++) if (values[(r * T + metric + h) * Q + k]! < values[(r * T + metric + h - 1) * Q + k]!) crossings++;
+          }
+        }
+      }
+      expect(crossings).toBe(0);
+    }
+    await engine.close();
+  });
+
   it('writes the model folder of the contract', async () => {
     expect((await fs.readdir(modelDir)).sort()).toEqual(['model.json', 'report.json', 'report.md', 'trees.json']);
     const sidecar = await readSidecar(modelDir);

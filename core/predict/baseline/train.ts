@@ -146,14 +146,14 @@ export async function trainBaseline(bundleDir: string, out: string, options: Tra
   const version = `baseline-${createHash('sha256').update(treesText).digest('hex').slice(0, 12)}`;
   const createdAt = new Date().toISOString();
 
-  // the test split, predicted by the same code the engine uses
+  // the test split, predicted by the same code the engine uses (every head of a row: horizons are rearranged together)
+  const H = heads.length;
   const headReports: HeadReport[] = heads.map((head, t) => {
     const { train, calibration, test, trainMean } = headRows[t]!;
     const x = new Float32Array(test.length * F);
     test.forEach((r, i) => x.set(data.X.subarray(r * F, (r + 1) * F), i * F));
-    const single: TreesFile = { ...treesFile, heads: [head] };
-    const predicted = predictQuantiles(single, x, test.length, test.map((r) => data.ageBucket[r]!));
-    const quantilesOf = (i: number) => Array.from(predicted.subarray(i * Q, (i + 1) * Q));
+    const predicted = predictQuantiles(treesFile, x, test.length, test.map((r) => data.ageBucket[r]!));
+    const quantilesOf = (i: number) => Array.from(predicted.subarray((i * H + t) * Q, (i * H + t + 1) * Q));
     const metricsOf = (members: number[]) =>
       groupMetrics(members.map((i) => data.targets[test[i]! * T + t]!), members.map(quantilesOf), PREDICTION_QUANTILES, trainMean);
     return {
