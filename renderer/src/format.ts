@@ -43,6 +43,15 @@ export function formatNumber(value: number | null): string {
   return value.toPrecision(4).replace(/\.?0+$/, '');
 }
 
+/** A count compactly: 12.3k, 4.5M (about 4 significant digits; one decimal below a thousand). */
+export function formatCount(value: number): string {
+  const magnitude = Math.abs(value);
+  if (magnitude >= 1e9) return `${formatNumber(value / 1e9)}B`;
+  if (magnitude >= 1e6) return `${formatNumber(value / 1e6)}M`;
+  if (magnitude >= 1e3) return `${formatNumber(value / 1e3)}k`;
+  return formatNumber(Math.round(value * 10) / 10);
+}
+
 export function shortHash(hash: string | null): string {
   if (!hash) return '—';
   const body = hash.replace(/^(sha256:|msig1:)/, '');

@@ -1,7 +1,7 @@
 import { useMemo, useState } from 'react';
 import type { PredictionData, RunRef } from '../../../core/api/contract.js';
 import { EmptyState, ErrorNotice, Loading } from '../components/Notice.js';
-import { formatNumber } from '../format.js';
+import { formatCount, formatNumber } from '../format.js';
 import { useApi } from '../hooks.js';
 
 type Scale = 'counts' | 'log1p';
@@ -140,15 +140,6 @@ function groupByMetric(data: PredictionData): Metric[] {
 }
 
 const levelIndex = (quantiles: number[], level: number): number => quantiles.findIndex((q) => Math.abs(q - level) < LEVEL_TOLERANCE);
-
-/** A count compactly: 12.3k, 4.5M. */
-function formatCount(value: number): string {
-  const magnitude = Math.abs(value);
-  if (magnitude >= 1e9) return `${formatNumber(value / 1e9)}B`;
-  if (magnitude >= 1e6) return `${formatNumber(value / 1e6)}M`;
-  if (magnitude >= 1e3) return `${formatNumber(value / 1e3)}k`;
-  return formatNumber(Math.round(value * 10) / 10);
-}
 
 const WIDTH = 520;
 const HEIGHT = 250;
