@@ -465,7 +465,7 @@ export interface ExportParams {
 }
 
 export interface ExportSummary {
-  /** The bundle's folder (absolute): dataset.npz, README.md, export_report.json, SHA256SUMS, runs/. */
+  /** The bundle's folder (absolute): dataset.npz, dataset.parquet, README.md, export_report.json, SHA256SUMS, runs/. */
   out: string;
   /** Rows of dataset.npz (runs exported) and feature columns of X. */
   rows: number;

@@ -6,12 +6,13 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
+import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { numpyAvailableOrCi, runPython } from '../../test/helpers/python.js';
 import { useTempDirs } from '../../test/helpers/tmp.js';
 import { VideoFixtures } from '../../test/helpers/video-fixtures.js';
 import { getArray, getStringList, ndarray, readNpzFile, writeNpzFile } from '../npz/index.js';
-import { FEATURE_COLUMNS } from '../predict/feature-spec.js';
+import { FEATURE_COLUMNS, TARGET_NAMES } from '../predict/feature-spec.js';
 
 const repoRoot = path.resolve(import.meta.dirname, '..', '..');
 const tmp = useTempDirs('export-');
@@ -53,11 +54,11 @@ beforeAll(async () => {
   const fixtures = await VideoFixtures.create();
   const [videoA, videoB] = await Promise.all([fixtures.tone128x72(), fixtures.leftRight()]);
   // video A: likes hidden at t0, no 7-day snapshot; published 60 h before t0
-  const metaA = { platform_id: 'youtube', video_id: 'videoA', publishedAt: '2024-03-01T00:00:00Z' };
+  const metaA = { platform_id: 'youtube', video_id: 'videoA', publishedAt: '2024-03-01T00:00:00Z', channelId: 'UC_channelA' };
   runA = await analyze(videoA, metaA, await snapshots('snapsA', [t0, { collected_at: '2024-03-17T12:00:00Z', viewCount: 3000, likeCount: 80 }, { collected_at: '2024-03-24T12:00:00Z', viewCount: 5000, likeCount: 90 }]));
   // the same video and snapshot 1 with another future: only the targets may change
   runAOtherFuture = await analyze(videoA, metaA, await snapshots('snapsA2', [t0, { collected_at: '2024-03-10T12:00:00Z', viewCount: 90_000, likeCount: 7000 }, { collected_at: '2024-03-24T12:00:00Z', viewCount: 999_999, likeCount: 1 }]));
-  // video B: no publishedAt (age unknown), a 7-day snapshot only
+  // video B: no publishedAt (age unknown), no channel id, a 7-day snapshot only
   runB = await analyze(videoB, { platform_id: 'youtube', video_id: 'videoB' }, await snapshots('snapsB', [
     { collected_at: '2024-05-01T00:00:00Z', viewCount: 10, likeCount: 1 },
     { collected_at: '2024-05-08T00:00:00Z', viewCount: 110, likeCount: 5 },
@@ -135,9 +136,12 @@ print(json.dumps({
     expect(check.feature_names).toEqual(FEATURE_COLUMNS.map((c) => c.name));
     expect(check.masks_match).toBe(true);
     expect(check.bad).toEqual([]);
+    // nothing else at the top: the streaming writer's spool folder is gone
+    expect((check.files as string[]).filter((f) => !f.startsWith('runs/'))).toEqual(['README.md', 'dataset.npz', 'dataset.parquet', 'export_report.json']);
+    expect((await fs.readdir(out)).sort()).toEqual(['README.md', 'SHA256SUMS', 'dataset.npz', 'dataset.parquet', 'export_report.json', 'runs']);
     expect(check.files).toEqual(expect.arrayContaining(['README.md', 'dataset.npz', 'export_report.json', `${path.relative(store, runA).replace(/^result_store\//, 'runs/')}/manifest.json`]));
 
-    type R = { X_nan: boolean[]; X: (number | null)[]; targets: (number | null)[]; masks: boolean[]; age_bucket: string | null; published_at: string | null; channel_id: null; video_id: string; complete: boolean; run_path: string };
+    type R = { X_nan: boolean[]; X: (number | null)[]; targets: (number | null)[]; masks: boolean[]; age_bucket: string | null; published_at: string | null; channel_id: string | null; video_id: string; complete: boolean; run_path: string };
     const byRun = (dir: string) => (check.rows as R[]).find((r) => dir.endsWith(r.run_path.replace(/^runs\//, '')))!;
     const a = byRun(runA);
     const a2 = byRun(runAOtherFuture);
@@ -167,13 +171,31 @@ print(json.dumps({
     expect(value(b, 'subscriber_count')).toBeNull();
     expect(b.age_bucket).toBeNull();
     expect(b.published_at).toBeNull();
+    // the channel from the metadata (through temporal_snapshot_features), None when it names none
+    expect([a.channel_id, a2.channel_id, b.channel_id]).toEqual(['UC_channelA', 'UC_channelA', null]);
     for (const r of [a, b]) {
       // text_processor did not run: its columns are all NaN; the row is still complete (it is optional)
       expect(FEATURE_COLUMNS.map((c, i) => (c.component === 'text_processor' ? r.X_nan[i] : true)).every(Boolean)).toBe(true);
       expect(r.complete).toBe(true);
-      expect(r.channel_id).toBeNull();
       expect(r.X[column('video_aggregates.duration_sec')]).toBeGreaterThan(0);
     }
+
+    // dataset.parquet holds the same rows as dataset.npz, column for column (NaN kept, None as null)
+    const npz = await readNpzFile(path.join(out, 'dataset.npz'));
+    const table = (await parquetReadObjects({ file: await asyncBufferFromFile(path.join(out, 'dataset.parquet')) })) as Record<string, unknown>[];
+    const X = getArray(npz, 'X', 'float32').data;
+    const targets = getArray(npz, 'targets', 'float32').data;
+    const masks = getArray(npz, 'target_masks', 'bool').data;
+    expect(table).toHaveLength(3);
+    table.forEach((row, i) => {
+      for (const key of ['video_id', 'run_id', 'platform_id', 'run_path', 'age_bucket', 'channel_id', 'published_at', 'snapshot1_collected_at']) {
+        expect(row[key], key).toEqual(npz.get(key)!.data[i]);
+      }
+      expect(row.row_complete).toBe(npz.get('row_complete')!.data[i] === 1);
+      expect(FEATURE_COLUMNS.map((c) => row[c.name])).toEqual(Array.from(X.subarray(i * F, (i + 1) * F)));
+      expect(TARGET_NAMES.map((n) => row[n])).toEqual(Array.from(targets.subarray(i * 6, (i + 1) * 6)));
+      expect(TARGET_NAMES.map((n) => row[`${n}_present`])).toEqual(Array.from(masks.subarray(i * 6, (i + 1) * 6), (m) => m === 1));
+    });
 
     // the runs are copied whole: their artifacts validate in the bundle
     const validate = cli('validate', path.join(out, a.run_path));

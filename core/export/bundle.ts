@@ -6,16 +6,18 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { TrendflowError, isTrendflowError } from '../contracts/errors.js';
 import type { Manifest, ManifestComponent } from '../contracts/manifest.js';
-import { getArray, ndarray, readNpzFile, writeNpzFile } from '../npz/index.js';
+import { type AnyNdArray, getArray, ndarray, NpzStreamWriter, readNpzFile, type RowColumn } from '../npz/index.js';
 import { writeFileAtomic } from '../store/atomic.js';
 import { hashFile } from '../store/hash.js';
 import { readManifest } from '../store/manifest.js';
 import { FEATURE_COLUMNS, FEATURE_SCHEMA_VERSION, TARGET_HORIZONS_DAYS, TARGET_METRICS, TARGET_NAMES } from '../predict/feature-spec.js';
 import { buildFeatureRow } from '../predict/features.js';
+import { ParquetRowWriter } from './parquet.js';
 import { bundleReadme } from './readme.js';
 
 export const BUNDLE_FORMAT = 'trendflow_bundle_v1';
 export const DATASET_FILE = 'dataset.npz';
+export const PARQUET_FILE = 'dataset.parquet';
 export const CHECKSUMS_FILE = 'SHA256SUMS';
 export const REPORT_FILE = 'export_report.json';
 export const RUNS_FOLDER = 'runs';
@@ -47,6 +49,7 @@ interface Row {
   targetMasks: boolean[];
   complete: boolean;
   ageBucket: string | null;
+  channelId: string | null;
   publishedAt: string | null;
   snapshot1CollectedAt: string | null;
 }
@@ -76,7 +79,7 @@ function artifactOf(manifest: Manifest, runDir: string, component: string, artif
 async function buildRow(manifest: Manifest, runDir: string): Promise<Row> {
   const row = await buildFeatureRow((source) => artifactOf(manifest, runDir, source.component, source.artifact)?.file ?? null);
   const { targets, targetMasks } = await readTargets(manifest, runDir);
-  return { features: row.features, targets, targetMasks, complete: row.complete, ageBucket: row.ageBucket, publishedAt: row.publishedAt, snapshot1CollectedAt: row.snapshot1CollectedAt };
+  return { features: row.features, targets, targetMasks, complete: row.complete, ageBucket: row.ageBucket, channelId: row.channelId, publishedAt: row.publishedAt, snapshot1CollectedAt: row.snapshot1CollectedAt };
 }
 
 /** views/likes × 7/14/21 from targets_builder_multi_horizon; NaN with a False mask wherever a target is missing. */
@@ -154,99 +157,85 @@ async function readOkManifest(runDir: string): Promise<Manifest | string> {
   }
 }
 
+/** dataset.npz's keys in order: the spec's constants whole, the per-run keys row by row (core/npz NpzStreamWriter). */
+function datasetColumns(): Record<string, AnyNdArray | RowColumn> {
+  const object: RowColumn = { dtype: 'object' };
+  return {
+    feature_schema_version: ndarray.str([FEATURE_SCHEMA_VERSION], []),
+    video_id: object,
+    run_id: object,
+    platform_id: object,
+    run_path: object,
+    feature_names: ndarray.objectArray(FEATURE_COLUMNS.map((c) => c.name)),
+    feature_required: ndarray.bool(FEATURE_COLUMNS.map((c) => c.required)),
+    feature_imputation: ndarray.objectArray(FEATURE_COLUMNS.map((c) => c.imputation)),
+    X: { dtype: 'float32', rowShape: [FEATURE_COLUMNS.length] },
+    row_complete: { dtype: 'bool' },
+    target_names: ndarray.objectArray([...TARGET_NAMES]),
+    targets: { dtype: 'float32', rowShape: [TARGET_NAMES.length] },
+    target_masks: { dtype: 'bool', rowShape: [TARGET_NAMES.length] },
+    age_bucket: object,
+    channel_id: object,
+    published_at: object,
+    snapshot1_collected_at: object,
+  };
+}
+
 /**
- * Exports the runs into a new bundle at `out`. Two passes keep memory bounded by the dataset itself (N × (F + 12)
- * numbers and the id strings), never by the artifacts: the first reads only the manifests to size the arrays, the
- * second reads one run's artifacts at a time into its row. Runs not ok, or whose artifacts cannot be read, are
- * skipped and listed, never silently dropped.
+ * Exports the runs into a new bundle at `out`, one run at a time: its manifest, its artifacts into its row, the
+ * row appended to dataset.npz through a streaming writer (each key spooled to a temp file, the archive written at
+ * the end), the folder linked into the bundle. Memory is one run's artifacts and row plus the list of exported
+ * runs (ids, for the report and to refuse a second copy of a run), never N rows. Runs not ok, or whose artifacts
+ * cannot be read, are skipped and listed, never silently dropped.
  */
 export async function exportBundle(runDirs: readonly string[], out: string): Promise<ExportResult> {
   const outDir = path.resolve(out);
   await prepareOut(outDir);
   const skipped: SkippedRun[] = [];
-  // only the folders are kept between the passes: a manifest per run held for 100k runs would not be bounded
-  const candidates: string[] = [];
-  for (const runDir of [...new Set(runDirs.map((dir) => path.resolve(dir)))]) {
-    const manifest = await readOkManifest(runDir);
-    if (typeof manifest === 'string') skipped.push({ run_dir: runDir, reason: manifest });
-    else candidates.push(runDir);
-  }
-
-  const F = FEATURE_COLUMNS.length;
-  const T = TARGET_NAMES.length;
-  const capacity = candidates.length;
-  const X = new Float32Array(capacity * F);
-  const targets = new Float32Array(capacity * T);
-  const targetMasks = new Uint8Array(capacity * T);
-  const complete: boolean[] = [];
-  const strings = { video_id: [] as string[], run_id: [] as string[], platform_id: [] as string[], run_path: [] as string[] };
-  const optional = { age_bucket: [] as (string | null)[], published_at: [] as (string | null)[], snapshot1_collected_at: [] as (string | null)[] };
   const exported: ExportedRun[] = [];
   const copies = { linked: 0, copied: 0 };
   const exportedFrom = new Map<string, string>();
-  for (const runDir of candidates) {
-    // the manifest is read again: the run may have changed since the first pass (a resume, gc)
-    const manifest = await readOkManifest(runDir);
-    let row: Row | string;
-    try {
-      row = typeof manifest === 'string' ? manifest : await buildRow(manifest, runDir);
-    } catch (error) {
-      row = skipReasonOf(error);
+  const dataset = await NpzStreamWriter.create(path.join(outDir, DATASET_FILE), datasetColumns(), { compress: true });
+  let table: ParquetRowWriter | undefined;
+  try {
+    table = ParquetRowWriter.create(path.join(outDir, PARQUET_FILE));
+    for (const runDir of [...new Set(runDirs.map((dir) => path.resolve(dir)))]) {
+      const manifest = await readOkManifest(runDir);
+      let row: Row | string;
+      try {
+        row = typeof manifest === 'string' ? manifest : await buildRow(manifest, runDir);
+      } catch (error) {
+        row = skipReasonOf(error);
+      }
+      if (typeof manifest === 'string' || typeof row === 'string') {
+        skipped.push({ run_dir: runDir, reason: typeof row === 'string' ? row : String(manifest) });
+        continue;
+      }
+      const { platform_id, video_id, run_id } = manifest.run;
+      const bundlePath = [RUNS_FOLDER, platform_id, video_id, run_id].join('/');
+      // a copied run folder has the same identity: one row per run, the first one given
+      const first = exportedFrom.get(bundlePath);
+      if (first !== undefined) {
+        skipped.push({ run_dir: runDir, reason: `the same run (${platform_id}/${video_id}/${run_id}) as ${first}` });
+        continue;
+      }
+      exportedFrom.set(bundlePath, runDir);
+      await copyRun(runDir, path.join(outDir, ...bundlePath.split('/')), copies);
+      const ids = { video_id, run_id, platform_id, run_path: bundlePath };
+      const known = { age_bucket: row.ageBucket, channel_id: row.channelId, published_at: row.publishedAt, snapshot1_collected_at: row.snapshot1CollectedAt };
+      await dataset.append({ ...ids, ...known, X: row.features, row_complete: row.complete, targets: row.targets, target_masks: row.targetMasks });
+      await table.append({ ...ids, ...known, row_complete: row.complete, features: row.features, targets: row.targets, targetMasks: row.targetMasks });
+      exported.push({ run_id, video_id, run_dir: runDir, bundle_path: bundlePath });
     }
-    if (typeof manifest === 'string' || typeof row === 'string') {
-      skipped.push({ run_dir: runDir, reason: typeof row === 'string' ? row : String(manifest) });
-      continue;
-    }
-    const { platform_id, video_id, run_id } = manifest.run;
-    const bundlePath = [RUNS_FOLDER, platform_id, video_id, run_id].join('/');
-    // a copied run folder has the same identity: one row per run, the first one given
-    const first = exportedFrom.get(bundlePath);
-    if (first !== undefined) {
-      skipped.push({ run_dir: runDir, reason: `the same run (${platform_id}/${video_id}/${run_id}) as ${first}` });
-      continue;
-    }
-    exportedFrom.set(bundlePath, runDir);
-    await copyRun(runDir, path.join(outDir, ...bundlePath.split('/')), copies);
-    const n = exported.length;
-    X.set(row.features, n * F);
-    targets.set(row.targets, n * T);
-    targetMasks.set(row.targetMasks.map(Number), n * T);
-    complete.push(row.complete);
-    strings.video_id.push(video_id);
-    strings.run_id.push(run_id);
-    strings.platform_id.push(platform_id);
-    strings.run_path.push(bundlePath);
-    optional.age_bucket.push(row.ageBucket);
-    optional.published_at.push(row.publishedAt);
-    optional.snapshot1_collected_at.push(row.snapshot1CollectedAt);
-    exported.push({ run_id, video_id, run_dir: runDir, bundle_path: bundlePath });
+    await dataset.finish();
+    await table.finish();
+  } catch (error) {
+    await dataset.abort();
+    await table?.abort();
+    throw error;
   }
 
   const N = exported.length;
-  await writeNpzFile(
-    path.join(outDir, DATASET_FILE),
-    {
-      feature_schema_version: ndarray.str([FEATURE_SCHEMA_VERSION], []),
-      video_id: ndarray.objectArray(strings.video_id),
-      run_id: ndarray.objectArray(strings.run_id),
-      platform_id: ndarray.objectArray(strings.platform_id),
-      run_path: ndarray.objectArray(strings.run_path),
-      feature_names: ndarray.objectArray(FEATURE_COLUMNS.map((c) => c.name)),
-      feature_required: ndarray.bool(FEATURE_COLUMNS.map((c) => c.required)),
-      feature_imputation: ndarray.objectArray(FEATURE_COLUMNS.map((c) => c.imputation)),
-      X: ndarray.float32(X.subarray(0, N * F), [N, F]),
-      row_complete: ndarray.bool(complete),
-      target_names: ndarray.objectArray([...TARGET_NAMES]),
-      targets: ndarray.float32(targets.subarray(0, N * T), [N, T]),
-      target_masks: ndarray.bool(targetMasks.subarray(0, N * T), [N, T]),
-      age_bucket: ndarray.objectArray(optional.age_bucket),
-      // no artifact records the channel yet (text_processor and the snapshots do not keep it): None until one does
-      channel_id: ndarray.objectArray(strings.video_id.map(() => null)),
-      published_at: ndarray.objectArray(optional.published_at),
-      snapshot1_collected_at: ndarray.objectArray(optional.snapshot1_collected_at),
-    },
-    { compress: true },
-  );
   const result: ExportResult = { out: outDir, rows: N, exported, skipped };
   await writeFileAtomic(path.join(outDir, 'README.md'), bundleReadme(N));
   await writeFileAtomic(

@@ -18,6 +18,8 @@ X, y, m = d["X"], d["targets"], d["target_masks"]
 views_7d = y[m[:, 0], 0]                          # only the rows whose 7-day target exists
 \`\`\`
 
+The same rows as one table: \`dataset.parquet\` (pandas: \`pd.read_parquet("dataset.parquet")\`, needs pyarrow).
+
 Check the files with \`sha256sum -c SHA256SUMS\` in this folder.
 
 ## dataset.npz
@@ -38,7 +40,7 @@ N = ${rows} rows (one per exported run), F = ${F} features, T = ${T} targets.
 | \`targets\` | float32 | (N, T) | log1p of the gain in views / likes from snapshot 1 to the 7/14/21-day snapshot; NaN where missing |
 | \`target_masks\` | bool | (N, T) | True exactly where \`targets\` holds a value |
 | \`age_bucket\` | object (str or None) | (N,) | age at snapshot 1: \`lt_24h\`, \`1_30d\`, \`gt_30d\`; None when unknown |
-| \`channel_id\` | object (str or None) | (N,) | the channel; None when unknown (no artifact records it yet) |
+| \`channel_id\` | object (str or None) | (N,) | the channel's id from the metadata JSON (\`channelId\` / \`channel_id\`, recorded by temporal_snapshot_features); None when unknown — group by it to keep a channel in one split |
 | \`published_at\` | object (str or None) | (N,) | publication time (ISO 8601 UTC) when known |
 | \`snapshot1_collected_at\` | object (str or None) | (N,) | when snapshot 1 (t0, the moment features describe) was collected |
 
@@ -47,6 +49,16 @@ Features come from snapshot 1 only: no column reads a later snapshot (those are 
 | source | artifact | features | |
 |---|---|---|---|
 ${sources}
+
+## dataset.parquet
+
+One row per run, in the order of dataset.npz, in row groups of 1000. Columns: \`video_id\`, \`run_id\`,
+\`platform_id\`, \`run_path\` (string), \`row_complete\` (boolean), \`age_bucket\`, \`channel_id\`,
+\`published_at\`, \`snapshot1_collected_at\` (string, null when unknown), then one FLOAT column per feature named as
+in \`feature_names\`, one FLOAT column per target (\`${TARGET_NAMES[0]}\` …) and a boolean \`<target>_present\` per
+target. Missing features and targets are **NaN, not null**, so the columns equal X and targets exactly (pandas
+treats NaN as missing: \`df[col].isna()\`). Feature names contain a dot: select them with \`df["a.b"]\`, not as
+nested fields. The file's key-value metadata holds \`feature_schema_version\`.
 
 ## Other files
 

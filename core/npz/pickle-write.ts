@@ -10,7 +10,7 @@
 import { dtypeCode, encodeElements } from './dtype.js';
 import { pyRepr } from './format.js';
 import { checkWellFormed, isNdArray, validateArray } from './ndarray.js';
-import { type AnyNdArray, PyBytes, PyFloat, PyTuple, type PyValue } from './types.js';
+import { type AnyNdArray, type DType, PyBytes, PyFloat, PyTuple, type PyValue } from './types.js';
 import { npzError, type Where } from './where.js';
 
 const MAX_DEPTH = 1000;
@@ -71,6 +71,49 @@ class Output {
 
 /** The pickle NumPy writes after the header of an object array. */
 export function pickleObjectArray(array: AnyNdArray, where: Where): Uint8Array {
+  const { out, ndarray } = pickler(where);
+  out.byte(0x80, 3); // PROTO 3
+  ndarray(array, 0);
+  out.byte(0x2e); // STOP
+  return out.result();
+}
+
+/**
+ * The same pickle in three parts, for a writer that streams an object array's elements (NpzStreamWriter): `head`
+ * (up to the empty list), one `element` per item in C order (with MARK before items 0, 1000, … and APPENDS after
+ * items 999, 1999, …), then `tail` (the last APPENDS of a partial batch, and the closing opcodes). Joined, the
+ * parts are byte-identical to pickleObjectArray of the whole array.
+ */
+export const objectArrayPickle = {
+  head(shape: readonly number[]): Uint8Array {
+    const { out, ndarrayHead } = pickler({});
+    out.byte(0x80, 3); // PROTO 3
+    ndarrayHead('object', shape, 0);
+    out.byte(0x5d); // EMPTY_LIST
+    return out.result();
+  },
+  /**
+   * An encoder of items of one object array: item `index` (flat, C order) → its bytes; `where` names the file
+   * and key in errors. One pickler is reused for every item (a refused item leaves nothing behind in it).
+   */
+  elements(where: Where): (index: number, value: PyValue) => Uint8Array {
+    const { out, nested, reset } = pickler(where);
+    return (index, value) => {
+      reset();
+      if (index % BATCH === 0) out.byte(0x28); // MARK
+      nested(index, value, 0);
+      if (index % BATCH === BATCH - 1) out.byte(0x65); // APPENDS
+      return out.result();
+    };
+  },
+  tail(count: number): Uint8Array {
+    // TUPLE closes __setstate__'s 5-tuple, BUILD applies it, STOP
+    return count % BATCH === 0 ? Uint8Array.of(0x74, 0x62, 0x2e) : Uint8Array.of(0x65, 0x74, 0x62, 0x2e);
+  },
+};
+
+/** The pickling closures, sharing one output buffer. */
+function pickler(where: Where) {
   const out = new Output();
   const ancestors = new Set<object>();
   // where we are inside the value, for error messages: list indexes and dict keys
@@ -119,34 +162,37 @@ export function pickleObjectArray(array: AnyNdArray, where: Where): Uint8Array {
   };
   const global = (module: string, name: string) => out.ascii(`c${module}\n${name}\n`);
 
-  const dtype = (array: AnyNdArray, strWidth: number) => {
+  const dtype = (name: DType, strWidth: number) => {
     // numpy.dtype(code, False, True) then __setstate__((3, byteorder, None, None, None, elsize, alignment, flags))
     global('numpy', 'dtype');
-    tuple([() => str(dtypeCode(array.dtype, strWidth)), () => out.byte(0x89), () => out.byte(0x88)]);
+    tuple([() => str(dtypeCode(name, strWidth)), () => out.byte(0x89), () => out.byte(0x88)]);
     out.byte(0x52); // REDUCE
-    const code = dtypeCode(array.dtype, strWidth);
-    const byteOrder = array.dtype === 'object' || code.endsWith('1') ? '|' : '<';
-    const [elsize, alignment, flags] = array.dtype === 'str' ? [4 * strWidth, 4, 8] : array.dtype === 'object' ? [-1, -1, 63] : [-1, -1, 0];
+    const code = dtypeCode(name, strWidth);
+    const byteOrder = name === 'object' || code.endsWith('1') ? '|' : '<';
+    const [elsize, alignment, flags] = name === 'str' ? [4 * strWidth, 4, 8] : name === 'object' ? [-1, -1, 63] : [-1, -1, 0];
     const none = () => out.byte(0x4e);
     tuple([() => int(3), () => str(byteOrder), none, none, none, () => int(elsize), () => int(alignment), () => int(flags)]);
     out.byte(0x62); // BUILD
   };
 
-  const ndarray = (array: AnyNdArray, depth: number) => {
-    const { strWidth } = validateArray(array, where);
+  // _reconstruct(ndarray, (0,), b'b') then __setstate__((1, shape, dtype, False, data)): everything before data
+  const ndarrayHead = (dtypeName: DType, shape: readonly number[], strWidth: number) => {
     global('numpy.core.multiarray', '_reconstruct');
     tuple([() => global('numpy', 'ndarray'), () => tuple([() => int(0)]), () => bytes(Uint8Array.of(0x62))]); // (ndarray, (0,), b'b')
     out.byte(0x52); // REDUCE
-    tuple([
-      () => int(1),
-      () => tuple(array.shape.map((dim) => () => int(dim))),
-      () => dtype(array, strWidth),
-      () => out.byte(0x89), // C order
-      () => {
-        if (array.dtype !== 'object') return bytes(encodeElements(array, strWidth));
-        list(array.data, depth);
-      },
-    ]);
+    out.byte(0x28); // MARK of the 5-tuple
+    int(1);
+    tuple(shape.map((dim) => () => int(dim)));
+    dtype(dtypeName, strWidth);
+    out.byte(0x89); // C order
+  };
+
+  const ndarray = (array: AnyNdArray, depth: number) => {
+    const { strWidth } = validateArray(array, where);
+    ndarrayHead(array.dtype, array.shape, strWidth);
+    if (array.dtype !== 'object') bytes(encodeElements(array, strWidth));
+    else list(array.data, depth);
+    out.byte(0x74); // TUPLE
     out.byte(0x62); // BUILD
   };
 
@@ -236,10 +282,14 @@ export function pickleObjectArray(array: AnyNdArray, where: Where): Uint8Array {
     if (key instanceof PyTuple) key.items.forEach(checkHashable);
   };
 
-  out.byte(0x80, 3); // PROTO 3
-  ndarray(array, 0);
-  out.byte(0x2e); // STOP
-  return out.result();
+  // after a refused value: a throw leaves its trail and ancestors behind
+  const reset = () => {
+    out.length = 0;
+    trail.length = 0;
+    ancestors.clear();
+  };
+
+  return { out, ndarray, ndarrayHead, nested, reset };
 }
 
 /** Python's `pickle.encode_long`: the shortest little-endian two's complement. */

@@ -267,6 +267,12 @@ const STREAM_SLICE = 16 * 1024 * 1024;
 /** The DOS epoch, 1980-01-01 00:00 local time, which yazl encodes as DOS date 1980-01-01 and time 00:00. */
 const DOS_EPOCH = new Date(1980, 0, 1);
 
+/** A member whose bytes are produced when yazl reaches it (opened once), `size` bytes in all. */
+export interface StreamedMember {
+  size: number;
+  open: () => Readable;
+}
+
 /**
  * Zips `.npy` members: stored like np.savez, or deflated at zlib's default level 6 like np.savez_compressed.
  * Returns yazl's output stream, so a file writer can write the archive as it is produced. Every member gets the
@@ -274,7 +280,7 @@ const DOS_EPOCH = new Date(1980, 0, 1);
  * bytes and artifact digests are stable. Names must be acceptable to yazl (no leading `/`, no `..` part, no
  * drive letter): anything else is npz_write_unsupported_value.
  */
-export function zipStream(members: readonly [name: string, data: Uint8Array][], compress: boolean): Readable {
+export function zipStream(members: readonly [name: string, data: Uint8Array | StreamedMember][], compress: boolean): Readable {
   const zip = new yazl.ZipFile();
   // yazl writes each member's data into its output in one piece. Read through an object-mode stream, every
   // chunk stays a chunk; a byte stream's read() would first join all it holds, copying the whole archive.
@@ -283,8 +289,12 @@ export function zipStream(members: readonly [name: string, data: Uint8Array][], 
   zip.on('error', (error: Error) => out.destroy(error));
   const options = { compressionLevel: compress ? 6 : 0, mtime: DOS_EPOCH, forceDosTimestamp: true, mode: 0o100644 };
   for (const [name, data] of members) {
-    const buffer = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     try {
+      if (!(data instanceof Uint8Array)) {
+        zip.addReadStreamLazy(name, { ...options, size: data.size }, (callback) => callback(null, data.open()));
+        continue;
+      }
+      const buffer = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
       if (buffer.length <= MAX_ADD_BUFFER) zip.addBuffer(buffer, name, options);
       else zip.addReadStreamLazy(name, { ...options, size: buffer.length }, (callback) => callback(null, sliced(buffer)));
     } catch (error) {

@@ -18,6 +18,8 @@ export interface FeatureRow {
   missingOptional: ComponentName[];
   /** From snapshot 1 (temporal_snapshot_features); null when unknown or that source is missing. */
   ageBucket: string | null;
+  /** The metadata's channel id (temporal_snapshot_features v2); null when unknown or the artifact is v1. */
+  channelId: string | null;
   publishedAt: string | null;
   snapshot1CollectedAt: string | null;
 }
@@ -38,6 +40,7 @@ export async function buildFeatureRow(locate: LocateSource): Promise<FeatureRow>
     missingRequired: [],
     missingOptional: [],
     ageBucket: null,
+    channelId: null,
     publishedAt: null,
     snapshot1CollectedAt: null,
   };
@@ -60,20 +63,26 @@ export async function buildFeatureRow(locate: LocateSource): Promise<FeatureRow>
         }
         row.features[offset + i] = value;
       });
-      if (source.component === 'temporal_snapshot_features') Object.assign(row, snapshotContext(npz));
+      if (source.component === 'temporal_snapshot_features') Object.assign(row, snapshotContext(npz, file));
     }
     offset += source.names.length;
   }
   return row;
 }
 
-function snapshotContext(npz: NpzContents): Pick<FeatureRow, 'ageBucket' | 'publishedAt' | 'snapshot1CollectedAt'> {
+function snapshotContext(npz: NpzContents, file: string): Pick<FeatureRow, 'ageBucket' | 'channelId' | 'publishedAt' | 'snapshot1CollectedAt'> {
   const meta = getMeta(npz);
   const snapshot1 = meta.snapshot1;
   // meta dicts decode as plain objects; None (no snapshot) leaves the time unknown
   const collectedAt = snapshot1 !== null && typeof snapshot1 === 'object' && !Array.isArray(snapshot1) && !(snapshot1 instanceof Map) ? (snapshot1 as Record<string, PyValue>).collected_at : undefined;
+  // schema v1 has no channel_id key (it never read the channel): unknown
+  const channel = npz.get('channel_id');
+  if (channel !== undefined && (channel.dtype !== 'object' || channel.shape.length !== 0 || !(channel.data[0] === null || typeof channel.data[0] === 'string'))) {
+    throw new TrendflowError('artifact_invalid', 'channel_id is not a str or None scalar', { path: file, key: 'channel_id' });
+  }
   return {
     ageBucket: stringOrNull(npz.get('age_bucket')?.data[0] as PyValue | undefined),
+    channelId: stringOrNull(channel?.data[0] as PyValue | undefined),
     publishedAt: stringOrNull(meta.published_at),
     snapshot1CollectedAt: stringOrNull(collectedAt),
   };

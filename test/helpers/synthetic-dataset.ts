@@ -20,7 +20,7 @@ export interface SyntheticDatasetOptions {
   rows?: number;
   channels?: number;
   seed?: number;
-  /** false: channel_id None on every row, as the export writes today. */
+  /** false: channel_id None on every row, as the export writes for runs whose metadata names no channel. */
   withChannelIds?: boolean;
 }
 

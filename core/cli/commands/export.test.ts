@@ -32,6 +32,6 @@ describe('trendflow export (arguments)', () => {
     const result = await runCliInProcess('export', '--all', '--store', store, '--out', out, '--json');
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ rows: 0, exported: [], skipped: [] });
-    expect((await fs.readdir(out)).sort()).toEqual(['README.md', 'SHA256SUMS', 'dataset.npz', 'export_report.json']);
+    expect((await fs.readdir(out)).sort()).toEqual(['README.md', 'SHA256SUMS', 'dataset.npz', 'dataset.parquet', 'export_report.json']);
   });
 });

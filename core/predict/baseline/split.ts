@@ -3,7 +3,7 @@
  *
  * - Groups: rows of one channel form one group, so a channel never straddles two splits (its videos share an
  *   audience the model would otherwise learn from the test rows). Without a channel id each video is its own
- *   group (its runs stay together): the bundle's channel_id is None until an artifact records the channel.
+ *   group (its runs stay together): the bundle's channel_id is None when the run's metadata named no channel.
  * - Time: a group's time is its latest row's published_at (snapshot1_collected_at when the publication time is
  *   unknown). Groups are taken in time order: the oldest fill train, the next calibration, the newest test, by the
  *   requested row shares. Groups whose rows carry no time at all cannot be placed in time: they go to train.

@@ -5,6 +5,7 @@ import { runTemporalSnapshotFeatures, SNAPSHOT_FEATURES_PRODUCER_VERSION, SNAPSH
 
 export {
   ageBucket,
+  channelIdOf,
   runTemporalSnapshotFeatures,
   SNAPSHOT_FEATURES,
   SNAPSHOT_FEATURES_ARTIFACT,

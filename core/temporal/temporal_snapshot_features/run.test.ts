@@ -42,6 +42,7 @@ async function features(ctx: { snapshotsDir: string | null; metadataFile: string
     values: Object.fromEntries(names.map((n, i) => [n, values[i]!])),
     present: Object.fromEntries(names.map((n, i) => [n, present[i] === 1])),
     bucket: npz.get('age_bucket')!.data[0],
+    channel: npz.get('channel_id')!.data[0],
     meta: getMeta(npz),
   };
 }
@@ -176,6 +177,38 @@ for f in sys.argv[1:]:
   });
 });
 
+describe('temporal_snapshot_features: the channel id', () => {
+  it('comes from channelId (YouTube Data API) or channel_id (yt-dlp); None without one, never from uploader_id or the title', async () => {
+    const api = await features(await inputs({ '1.json': T0 }, { publishedAt: '2024-03-01T00:00:00Z', channelId: 'UCabc' }));
+    expect(api.channel).toBe('UCabc');
+    expect((await validateNpzFile(api.file)).problems).toEqual([]);
+    const ytDlp = await features(await inputs({ '1.json': T0 }, { channel_id: 'UCdef', uploader_id: '@handle' }));
+    expect(ytDlp.channel).toBe('UCdef');
+    const both = await features(await inputs({ '1.json': T0 }, { channelId: 'UCsame', channel_id: 'UCsame' }));
+    expect(both.channel).toBe('UCsame');
+    const unnamed = await features(await inputs({ '1.json': T0 }, { uploader_id: '@handle', channelTitle: 'Cooking' }));
+    expect(unnamed.channel).toBeNull();
+    expect((await validateNpzFile(unnamed.file)).problems).toEqual([]);
+    const noMeta = await features(await inputs({ '1.json': T0 }, null));
+    expect(noMeta.channel).toBeNull();
+  });
+
+  it('two different ids, or one that is not a non-empty string, is metadata_invalid naming the key', async () => {
+    for (const [metadata, key] of [[{ channelId: 'UCa', channel_id: 'UCb' }, 'channel_id'], [{ channelId: 42 }, 'channelId'], [{ channel_id: ' ' }, 'channel_id']] as const) {
+      const ctx = await inputs({ 'a.json': T0 }, metadata);
+      const error = await runTemporalSnapshotFeatures({ identity: sampleIdentity(), ...ctx }).catch((e: unknown) => e);
+      expect(isTrendflowError(error) && [error.code, error.details.key]).toEqual(['metadata_invalid', key]);
+    }
+  });
+
+  it.skipIf(!numpyAvailableOrCi)('loads in NumPy as a str or None scalar', async () => {
+    const named = await features(await inputs({ '1.json': T0 }, { channelId: 'UCabc' }));
+    const unnamed = await features(await inputs({ '1.json': T0 }, null));
+    const out = runPython(`import sys, numpy as np\nfor f in sys.argv[1:]:\n    print(repr(np.load(f, allow_pickle=True)['channel_id'].item()))`, [named.file, unnamed.file]);
+    expect(out.trim().split('\n')).toEqual(["'UCabc'", 'None']);
+  });
+});
+
 describe('temporal_snapshot_features: bad snapshots are snapshot_invalid, naming the file', () => {
   it.each([
     ['no collected_at', { ...T0, collected_at: undefined }],
@@ -209,7 +242,7 @@ describe('temporal_snapshot_features: bad snapshots are snapshot_invalid, naming
 describe('temporal_snapshot_features as a pipeline component', () => {
   it('is registered and reads the metadata JSON and the snapshots, nothing of the video', () => {
     const definition = componentDefinition('temporal_snapshot_features');
-    expect(definition).toMatchObject({ kind: 'temporal', schemaVersion: 'temporal_snapshot_features_npz_v1', dependencies: [] });
+    expect(definition).toMatchObject({ kind: 'temporal', schemaVersion: 'temporal_snapshot_features_npz_v2', dependencies: [] });
     expect(definition.uses).toEqual({ frames: false, signals: false, audio: false, metadata: true, snapshots: true });
   });
 });

@@ -10,8 +10,9 @@ import { outcomeWithoutModels } from '../../pipeline/outcome.js';
 import type { ComponentOutcome, ComponentRunContext } from '../../pipeline/component.js';
 import { namedVideoId, publishedAtOf, readMetadataJson, readSnapshots, type Snapshot, type SnapshotCounter } from '../snapshots.js';
 
-export const SNAPSHOT_FEATURES_PRODUCER_VERSION = '1.0.0';
-export const SNAPSHOT_FEATURES_SCHEMA_VERSION = 'temporal_snapshot_features_npz_v1';
+export const SNAPSHOT_FEATURES_PRODUCER_VERSION = '2.0.0';
+// v2 adds channel_id (the metadata's channel, for the trainer's channel-grouped split)
+export const SNAPSHOT_FEATURES_SCHEMA_VERSION = 'temporal_snapshot_features_npz_v2';
 export const SNAPSHOT_FEATURES_ARTIFACT = 'features.npz';
 
 /** Counter → feature name stem. */
@@ -83,17 +84,46 @@ export function snapshotFeatures(t0: Snapshot, publishedAt: Date | null): { valu
   return { values, bucket };
 }
 
+/**
+ * The channel's stable id from the metadata JSON: `channelId` (YouTube Data API's snippet.channelId) or
+ * `channel_id` (yt-dlp); null when neither is given. Not `uploader_id` nor `channelTitle`: yt-dlp's uploader_id is
+ * the channel's @handle and a title is a display name, both changeable and not unique (seed 002 §1), so grouping
+ * by them would split or merge channels. Two different ids, or one that is not a non-empty string, is
+ * `metadata_invalid`.
+ */
+export function channelIdOf(metadata: Record<string, unknown>, file: string): string | null {
+  const ids = new Map<string, string>();
+  for (const key of ['channelId', 'channel_id']) {
+    const value = metadata[key];
+    if (value === undefined || value === null) continue;
+    if (typeof value !== 'string' || value.trim() === '') {
+      throw new TrendflowError('metadata_invalid', `${key} must be a non-empty string, got ${JSON.stringify(value)}`, { path: file, key });
+    }
+    ids.set(key, value);
+  }
+  const distinct = [...new Set(ids.values())];
+  if (distinct.length > 1) {
+    throw new TrendflowError('metadata_invalid', `channelId and channel_id name different channels (${distinct.map((id) => JSON.stringify(id)).join(' and ')})`, { path: file, key: 'channel_id' });
+  }
+  return distinct[0] ?? null;
+}
+
 export type SnapshotFeaturesContext = Pick<ComponentRunContext, 'identity' | 'runDir' | 'metadataFile' | 'snapshotsDir'>;
 
 export async function runTemporalSnapshotFeatures(ctx: SnapshotFeaturesContext): Promise<ComponentOutcome> {
-  if (!ctx.snapshotsDir) return write(ctx, null, null, 'dependency_missing', ['no snapshots folder was given (--snapshots)']);
+  if (!ctx.snapshotsDir) return write(ctx, null, null, 'dependency_missing', ['no snapshots folder was given (--snapshots)'], null);
   const set = await readSnapshots(ctx.snapshotsDir, namedVideoId(ctx.identity.video_id));
   const notes = set.ignored.length > 0 ? [`not snapshots, ignored: ${set.ignored.join(', ')}`] : [];
   const t0 = set.snapshots[0];
-  if (!t0) return write(ctx, null, null, 'dependency_missing', [...notes, `${set.dir} holds no snapshot (*.json)`]);
+  if (!t0) return write(ctx, null, null, 'dependency_missing', [...notes, `${set.dir} holds no snapshot (*.json)`], null);
 
   let publishedAt: Date | null = null;
-  if (ctx.metadataFile) publishedAt = publishedAtOf(await readMetadataJson(ctx.metadataFile), ctx.metadataFile);
+  let channelId: string | null = null;
+  if (ctx.metadataFile) {
+    const metadata = await readMetadataJson(ctx.metadataFile);
+    publishedAt = publishedAtOf(metadata, ctx.metadataFile);
+    channelId = channelIdOf(metadata, ctx.metadataFile);
+  }
   if (!publishedAt) notes.push(ctx.metadataFile ? 'the metadata JSON has no publishedAt: the age features are missing' : 'no metadata JSON (--meta): the age features are missing');
   if (publishedAt && t0.collectedAt < publishedAt) {
     throw new TrendflowError('snapshot_invalid', `snapshot 1 (${t0.file}) was collected at ${t0.collectedAt.toISOString()}, before the video was published (${publishedAt.toISOString()})`, {
@@ -101,7 +131,7 @@ export async function runTemporalSnapshotFeatures(ctx: SnapshotFeaturesContext):
       key: 'collected_at',
     });
   }
-  return write(ctx, t0, publishedAt, null, notes);
+  return write(ctx, t0, publishedAt, null, notes, channelId);
 }
 
 async function write(
@@ -110,6 +140,7 @@ async function write(
   publishedAt: Date | null,
   emptyReason: EmptyReason | null,
   notes: string[],
+  channelId: string | null,
 ): Promise<ComponentOutcome> {
   const status = emptyReason === null ? 'ok' : 'empty';
   const features = t0 ? snapshotFeatures(t0, publishedAt) : null;
@@ -123,7 +154,7 @@ async function write(
     emptyReason,
     extra: {
       snapshot1: t0 ? { file: t0.file, collected_at: t0.collectedAt.toISOString() } : null,
-      inputs: 'snapshot 1 and publishedAt only; later snapshots are never read',
+      inputs: 'snapshot 1, publishedAt and the channel id only; later snapshots are never read',
       published_at: publishedAt?.toISOString() ?? null,
       notes,
     },
@@ -137,6 +168,7 @@ async function write(
       feature_values: ndarray.float32(values, [values.length]),
       feature_present: ndarray.bool(values.map((v) => !Number.isNaN(v)), [values.length]),
       age_bucket: ndarray.objectScalar(features?.bucket ?? null),
+      channel_id: ndarray.objectScalar(channelId),
     },
     meta,
   );
