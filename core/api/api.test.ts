@@ -281,7 +281,7 @@ describe('views', () => {
     expect(mesh.every((v) => Number.isFinite(v))).toBe(true);
     expect(landmarks.landmarks.subarray(468 * 3).every((v) => Number.isNaN(v))).toBe(true);
     // the mesh lies in its face box, and the photo is centred: so is the face
-    const [x0, y0, x1, y1] = Array.from(landmarks.boxes.subarray(0, 4));
+    const [x0, y0, x1, y1] = Array.from(landmarks.boxes!.subarray(0, 4));
     for (let p = 0; p < 468; p++) {
       expect(mesh[p * 3]!).toBeGreaterThanOrEqual(x0! - 0.02);
       expect(mesh[p * 3]!).toBeLessThanOrEqual(x1! + 0.02);
@@ -453,7 +453,7 @@ describe('export.create', () => {
     const second = await call('export.create', { runs: [fixture.a] });
     expect(second.out).not.toBe(first.out);
     expect([first.rows, first.skipped, second.rows]).toEqual([1, [], 1]);
-    expect((await fs.readdir(first.out)).sort()).toEqual(['README.md', 'SHA256SUMS', 'dataset.npz', 'export_report.json', 'runs']);
+    expect((await fs.readdir(first.out)).sort()).toEqual(['README.md', 'SHA256SUMS', 'dataset.npz', 'dataset.parquet', 'export_report.json', 'runs']);
   });
 
   it('refuses bad parameters, unknown runs and, in browser mode, any folder chosen by the caller, before writing anything', async () => {
@@ -564,7 +564,7 @@ describe.skipIf(!numpyAvailableOrCi)('NumPy', () => {
     expect(shape.trim()).toBe(`(1, ${result.features}) ['${fixture.a.run_id}'] ${result.features}`);
   });
 
-  it('loads the fixture face artifact with its NaN-filled landmarks and masks', async () => {
+  it('loads the face artifact with its NaN-filled landmarks and masks', async () => {
     const file = path.join(runDir(fixture.store, fixture.a), 'core_face_landmarks', 'landmarks.npz');
     const out = runPython(
       `import sys, json, numpy as np

@@ -1,6 +1,7 @@
 /**
  * End to end: the real renderer build in Chromium (playwright-core + Debian's chromium) against browser mode on a
- * store of real runs (workstation-store.ts). Every view is checked on its content, screenshots of each view at
+ * store made by `trendflow analyze` (workstation-store.ts). Every view is checked on its content, read back from
+ * the runs' artifacts where it shows their numbers; screenshots of each view at
  * 1280x800 (and the dense ones at 1920x1080) are written to test/.generated/e2e-ui/.
  */
 import { existsSync, promises as fs, statSync } from 'node:fs';
@@ -16,7 +17,9 @@ import { TEST_CLIP_IMAGE_ID, TEST_CLIP_TEXT_ID } from '../helpers/clip-models.js
 import { useTempDirs } from '../helpers/tmp.js';
 import { VideoFixtures } from '../helpers/video-fixtures.js';
 import { PROFILE_FORMAT } from '../../core/pipeline/profile.js';
-import { buildWorkstationStore, PREDICTION, type WorkstationStore } from './workstation-store.js';
+import { getArray, readNpzFile } from '../../core/npz/index.js';
+import { FEATURE_COLUMNS } from '../../core/predict/feature-spec.js';
+import { buildWorkstationStore, RUN_A_FPS, type WorkstationStore } from './workstation-store.js';
 import { enqueueVideos } from '../../core/queue/enqueue.js';
 import { readQueueStatus } from '../../core/queue/status.js';
 import { startWorker, type QueueWorker } from '../../core/queue/worker.js';
@@ -100,6 +103,12 @@ async function open(hash: string): Promise<void> {
   }, hash);
 }
 
+/** A count as the prediction view writes it (12.3k, 4.5M, 292.2) back to a number. */
+function parseCount(text: string): number {
+  const scale = { k: 1e3, M: 1e6, B: 1e9 }[text.slice(-1)] ?? 1;
+  return Number.parseFloat(text) * scale;
+}
+
 const runHash = (run: { platform_id: string; video_id: string; run_id: string }, tab: string): string => `#/run/${run.platform_id}/${run.video_id}/${run.run_id}/${tab}`;
 
 describe.skipIf(!chromiumAvailable)('the workstation in Chromium (browser mode)', () => {
@@ -109,11 +118,18 @@ describe.skipIf(!chromiumAvailable)('the workstation in Chromium (browser mode)'
     fixture = built;
     videos = await VideoFixtures.create();
     [shortVideo] = await Promise.all([videos.tone128x72(), videos.moving40s()]);
-    // a workspace profile, as an analyst makes one: quick, with core_clip on the generated CLIP-contract models
+    // a workspace profile, as an analyst makes one: quick, with core_clip on the generated CLIP-contract models and
+    // face landmarks (the real models are in the fixture's models dir; the videos below have no face)
     await fs.mkdir(path.join(fixture.workspace, 'profiles'), { recursive: true });
     await fs.writeFile(
       path.join(fixture.workspace, 'profiles', 'quick-test-models.json'),
-      JSON.stringify({ format: PROFILE_FORMAT, name: 'quick-test-models', description: 'quick, with the generated CLIP-contract models', extends: 'quick', components: { core_clip: { params: { image_model: TEST_CLIP_IMAGE_ID, text_model: TEST_CLIP_TEXT_ID } } } }),
+      JSON.stringify({
+        format: PROFILE_FORMAT,
+        name: 'quick-test-models',
+        description: 'quick, with the generated CLIP-contract models, and face landmarks',
+        extends: 'quick',
+        components: { core_clip: { params: { image_model: TEST_CLIP_IMAGE_ID, text_model: TEST_CLIP_TEXT_ID } }, core_face_landmarks: { required: false } },
+      }),
     );
     api = createWorkstationApi({ workspace: fixture.workspace, mode: 'browser', modelsDir: fixture.modelsDir, pollMs: 100, videoDirs: [videos.dir] });
     server = await startWorkstationServer({ api, rendererDir: rendererBuild });
@@ -146,11 +162,12 @@ describe.skipIf(!chromiumAvailable)('the workstation in Chromium (browser mode)'
     await expect.poll(() => byTest('run-row').count()).toBe(2);
     expect(new URL(page.url()).hash).toBe('#/runs');
     const rows = await byTest('run-row').allInnerTexts();
+    // run B: clap_extractor (optional, no model) and prediction (required, no model) failed, which ended it
     expect(rows[0]).toContain(fixture.b.run_id);
-    expect(rows[0]).toContain('partial');
+    expect(await byTest('run-row').nth(0).locator('.badge').allInnerTexts()).toEqual(['error']);
     expect(rows[0]).toContain('2 error');
-    expect(rows[1]).toContain('four_shots.mp4');
-    expect(rows[1]).toContain('6 ok');
+    expect(rows[1]).toContain('shots_with_max_neutral.mp4');
+    expect(rows[1]).toContain('10 ok');
     await byTest('runs-search').fill('0000000a');
     await expect.poll(() => byTest('run-row').count()).toBe(1);
     await byTest('runs-search').fill('');
@@ -171,12 +188,14 @@ describe.skipIf(!chromiumAvailable)('the workstation in Chromium (browser mode)'
   it('overview: identity, frames, components with timings and models, validation, features', async () => {
     await byTest('run-row').nth(1).click();
     await byTest('view-overview').waitFor();
-    expect(await byTest('components-table').locator('tbody tr').count()).toBe(6);
+    expect(await byTest('components-table').locator('tbody tr').count()).toBe(10);
     expect(await byTest('component-core_clip').innerText()).toMatch(/test-clip-image[\s\S]*embeddings\.npz/);
+    expect(await byTest('component-core_face_landmarks').innerText()).toMatch(/libfacedetection[\s\S]*FaceMeshBarracuda[\s\S]*landmarks\.npz/);
     expect(await byTest('validation-panel').innerText()).toContain('valid');
-    expect(await byTest('frames-panel').innerText()).toContain('96 stored frames at 320×180');
-    expect(await page.locator('.feature-table').count()).toBe(3);
-    expect(await page.locator('.feature-table').first().innerText()).toMatch(/loudness_extractor[\s\S]*integrated_lufs\s+-\d/);
+    expect(await byTest('frames-panel').innerText()).toContain(`${8 * RUN_A_FPS} stored frames at 320×180`);
+    // loudness, tempo, snapshots, pacing, aggregates and the prediction's feature row
+    expect(await page.locator('.feature-table').count()).toBe(6);
+    expect(await page.locator('.feature-table', { hasText: 'loudness_extractor' }).innerText()).toMatch(/integrated_lufs\s+-\d/);
     await shot('overview-1280', true);
   });
 
@@ -186,12 +205,11 @@ describe.skipIf(!chromiumAvailable)('the workstation in Chromium (browser mode)'
     await expect.poll(() => byTest('thumbnails').locator('canvas').count()).toBe(4);
     expect(await byTest('segment').count()).toBe(4);
     expect(await byTest('segment').nth(2).getAttribute('title')).toMatch(/^shot 3: 0:04\.00–0:06\.00, begins with hard_cut \(confidence \d\.\d\d\)$/);
-    for (const chart of ['chart-pacing-cut-rate', 'chart-pacing-motion', 'chart-pacing-loudness', 'chart-motion', 'chart-luma', 'chart-faces', 'chart-loudness_momentary']) {
+    for (const chart of ['chart-pacing-cut-rate', 'chart-pacing-motion', 'chart-pacing-loudness', 'chart-motion', 'chart-luma', 'chart-faces', 'chart-loudness_momentary', 'chart-tempo_bpm']) {
       expect(await byTest(chart).locator('canvas').count(), chart).toBeGreaterThan(0);
     }
-    const missing = await byTest('missing-tracks').innerText();
-    expect(missing).not.toContain('video_pacing');
-    expect(missing).toContain('Tempo: tempo_extractor is not in this run');
+    // every track has its data: nothing is listed as missing
+    expect(await byTest('missing-tracks').innerText()).toBe('');
     // the pacing curves sit right under the shot strip, on the same time axis: the plot area spans the strip's pixels
     const strip = (await byTest('segments').boundingBox())!;
     const ratePlot = (await byTest('chart-pacing-cut-rate').locator('.u-over').boundingBox())!;
@@ -273,18 +291,41 @@ describe.skipIf(!chromiumAvailable)('the workstation in Chromium (browser mode)'
     await page.setViewportSize({ width: 1280, height: 800 });
   });
 
-  it('faces: presence over time per slot, landmarks drawn over the frame; an empty run says why', async () => {
+  it('faces: presence over time per slot, the real FaceMesh drawn over the photo; a run without faces says so', async () => {
     await byTest('tab-faces').click();
     await byTest('faces-heatmap').waitFor();
     expect(await byTest('faces-heatmap').locator('.heatmap-row-label').allInnerTexts()).toEqual(['face slot 0', 'face slot 1']);
-    await expect.poll(() => byTest('landmarks-panel').innerText()).toContain('Landmarks on frame');
-    const overlay = await pixels(byTest('landmarks-overlay'), 'all');
-    expect(overlay.filter((value, i) => i % 4 === 3 && value > 0).length).toBeGreaterThan(400);
+    // the panel opens on the first frame with a face: the first of the photo's shot (4–6 s)
+    const npz = await readNpzFile(path.join(runDir(fixture.store, fixture.a), 'core_face_landmarks', 'landmarks.npz'));
+    const present = getArray(npz, 'face_present', 'bool').data;
+    const indices = getArray(npz, 'frame_indices', 'int32').data;
+    const first = Math.floor(present.findIndex(Boolean) / 2);
+    expect(indices[first]).toBe(4 * RUN_A_FPS);
+    await expect.poll(() => byTest('landmarks-panel').innerText()).toContain(`Landmarks on frame #${indices[first]} at 0:04.00`);
+    await expect.poll(() => byTest('landmarks-panel').innerText()).toContain('1 face(s)');
+    // what the overlay draws (the mesh points and the face box of slot 0) lies on that face, and covers it
+    const overlay = byTest('landmarks-overlay');
+    const [x0, y0, x1, y1] = Array.from(getArray(npz, 'face_boxes', 'float32').data.subarray(first * 8, first * 8 + 4));
+    const drawnPixels = async (): Promise<{ drawn: number; outside: number }> => {
+      const [width, height] = await overlay.evaluate((element) => [(element as unknown as CanvasLike).width, (element as unknown as CanvasLike).height]);
+      const rgba = await pixels(overlay, 'all');
+      let drawn = 0;
+      let outside = 0;
+      for (let i = 0; i < width! * height!; i++) {
+        if (rgba[i * 4 + 3]! === 0) continue;
+        drawn++;
+        const [x, y] = [(i % width!) / width!, Math.floor(i / width!) / height!];
+        if (x < x0! - 0.02 || x > x1! + 0.02 || y < y0! - 0.02 || y > y1! + 0.02) outside++;
+      }
+      return { drawn, outside };
+    };
+    await expect.poll(async () => (await drawnPixels()).drawn).toBeGreaterThan(400);
+    expect((await drawnPixels()).outside).toBe(0);
     await shot('faces-1280');
     await open(runHash(fixture.b, 'faces'));
-    await expect.poll(() => byTest('view-faces').innerText()).toContain('The component is empty: no_faces_in_video');
-    expect(await byTest('view-faces').innerText()).toContain('No face in any frame');
-    await shot('faces-empty-1280');
+    await expect.poll(() => byTest('view-faces').innerText()).toContain('No face landmarks');
+    expect(await byTest('view-faces').innerText()).toContain('core_face_landmarks is not in this run');
+    await shot('faces-not-in-run-1280');
   });
 
   it('prediction: intervals per metric and horizon in counts and log1p, the degraded status and why; a failed one says its code', async () => {
@@ -292,10 +333,16 @@ describe.skipIf(!chromiumAvailable)('the workstation in Chromium (browser mode)'
     await byTest('prediction-views').waitFor();
     expect(await byTest('prediction-status').innerText()).toBe('degraded');
     expect(await byTest('prediction-status').getAttribute('class')).toContain('badge-degraded');
-    expect(await byTest('prediction-fallback').innerText()).toContain(`A fallback model predicted, because the primary model failed: ${PREDICTION.fallback_reason}`);
+    // the forecast run A's baseline wrote, and that model's sidecar
+    const npz = await readNpzFile(path.join(runDir(fixture.store, fixture.a), 'prediction', 'prediction.npz'));
+    const sidecar = JSON.parse(await fs.readFile(path.join(fixture.baselineDir, 'model.json'), 'utf8')) as { version: string };
+    const reason = npz.get('fallback_reason')!.data[0] as string;
+    expect(reason).toContain(`${path.join(fixture.missingModelDir, 'model.json')}: prediction_model_missing`);
+    expect(await byTest('prediction-fallback').innerText()).toContain(`A fallback model predicted, because the primary model failed: ${reason}`);
     const model = await byTest('prediction-model').innerText();
-    expect(model).toMatch(/baseline fixture-2026-03 · trendflow-baseline-quantile/);
-    expect(model).toContain('features_v1 · 1 of 2 feature columns present');
+    expect(model).toContain(`baseline ${sidecar.version} · prediction_baseline`);
+    const present = Array.from(getArray(npz, 'feature_present', 'bool').data).filter(Boolean).length;
+    expect(model).toContain(`features_v1 · ${present} of ${FEATURE_COLUMNS.length} feature columns present (missing optional sources: text_processor)`);
     expect(model).toContain('p2.5 · p5 · p10 · p50 · p90 · p95 · p97.5');
     // per metric: a fan of the 95/90/80 % intervals over 7/14/21 days, and the numbers
     for (const metric of ['views', 'likes']) {
@@ -304,13 +351,23 @@ describe.skipIf(!chromiumAvailable)('the workstation in Chromium (browser mode)'
       expect(await panel.locator('.fan-median-point').count()).toBe(3);
       expect(await panel.getByTestId('prediction-row').locator('td:first-child').allInnerTexts()).toEqual(['7 d', '14 d', '21 d']);
     }
-    // views at 14 days: p50 = expm1(9.9) ≈ 19.9k, log1p 8.40 / 9.90 / 11.40, confidence 1 − 3 / ln 100
+    // views at 14 days (head 1; quantiles p2.5 … p97.5, so p10, p50, p90 are 2, 3, 4): the artifact's numbers
+    const log1p = getArray(npz, 'pred_log1p', 'float32').data;
+    const value = getArray(npz, 'pred_value', 'float64').data;
+    const confidence = getArray(npz, 'confidence_score', 'float32').data;
     const views14 = (await byTest('prediction-views').getByTestId('prediction-row').nth(1).innerText()).split('\t');
-    expect(views14[1]).toBe('19.93k');
-    expect(views14[5]).toBe('8.40 / 9.90 / 11.40');
-    expect(views14[6]?.trim()).toBe((1 - 3 / Math.log(100)).toFixed(2));
-    // the counts scale labels the log axis in counts; log1p labels it in log1p
-    expect(await byTest('prediction-views').locator('.fan-tick').allTextContents()).toContain('10k');
+    expect(parseCount(views14[1]!) / value[7 + 3]!).toBeCloseTo(1, 3);
+    expect(views14[5]).toBe([2, 3, 4].map((q) => log1p[7 + q]!.toFixed(2)).join(' / '));
+    expect(views14[6]?.trim()).toBe(confidence[1]!.toFixed(2));
+    // the counts scale labels the log axis in counts (powers of ten within the views' log1p range); log1p labels it in log1p
+    const views = Array.from(log1p.subarray(0, 21));
+    const ticks = (await byTest('prediction-views').locator('.fan-tick').allTextContents()).filter((text) => /^[\d.]+[kMB]?$/.test(text)).map(parseCount);
+    expect(ticks.length).toBeGreaterThan(0);
+    for (const tick of ticks) {
+      expect(Number.isInteger(Math.log10(tick))).toBe(true);
+      expect(Math.log1p(tick)).toBeGreaterThanOrEqual(Math.floor(Math.min(...views)));
+      expect(Math.log1p(tick)).toBeLessThanOrEqual(Math.ceil(Math.max(...views)));
+    }
     await shot('prediction-1280', true);
     await page.getByLabel('log1p').check();
     await expect.poll(() => byTest('prediction-views').locator('.fan-tick').allTextContents()).toContain('log1p(views)');
@@ -320,7 +377,7 @@ describe.skipIf(!chromiumAvailable)('the workstation in Chromium (browser mode)'
 
     await open(runHash(fixture.b, 'prediction'));
     await expect.poll(() => byTest('view-prediction').innerText()).toContain('The prediction failed');
-    expect(await byTest('prediction-unavailable').innerText()).toContain('prediction failed: prediction_model_missing');
+    expect(await byTest('prediction-unavailable').innerText()).toContain(`prediction failed: prediction_model_missing: ${fixture.missingModelDir}`);
     await shot('prediction-failed-1280');
   });
 
@@ -367,9 +424,9 @@ describe.skipIf(!chromiumAvailable)('the workstation in Chromium (browser mode)'
     const out = await byTest('export-out').innerText();
     expect(path.dirname(out)).toBe(path.join(fixture.workspace, 'exports'));
     expect(await byTest('export-exported').innerText()).toBe(`runs/${fixture.a.platform_id}/${fixture.a.video_id}/${fixture.a.run_id}`);
-    expect(await byTest('export-skipped').innerText()).toBe(`${fixture.b.platform_id}/${fixture.b.video_id}/${fixture.b.run_id}: run status partial`);
+    expect(await byTest('export-skipped').innerText()).toBe(`${fixture.b.platform_id}/${fixture.b.video_id}/${fixture.b.run_id}: run status error`);
     // the folder shown is the bundle written
-    expect((await fs.readdir(out)).sort()).toEqual(['README.md', 'SHA256SUMS', 'dataset.npz', 'export_report.json', 'runs']);
+    expect((await fs.readdir(out)).sort()).toEqual(['README.md', 'SHA256SUMS', 'dataset.npz', 'dataset.parquet', 'export_report.json', 'runs']);
     // every run of the store: the same row and skip, in a new folder of its own
     await byTest('export-all').check();
     expect(await byTest('export-runs').count()).toBe(0);
@@ -377,7 +434,7 @@ describe.skipIf(!chromiumAvailable)('the workstation in Chromium (browser mode)'
     await byTest('export-start').click();
     await expect.poll(() => byTest('export-out').innerText(), { timeout: 20_000 }).not.toBe(out);
     expect(await byTest('export-shape').innerText()).toMatch(/^dataset\.npz: 1 row × \d+ features/);
-    expect(await byTest('export-skipped').innerText()).toContain(`${fixture.b.run_id}: run status partial`);
+    expect(await byTest('export-skipped').innerText()).toContain(`${fixture.b.run_id}: run status error`);
     expect(await fs.readdir(path.join(fixture.workspace, 'exports'))).toHaveLength(2);
     await shot('export-1280', true);
   });
@@ -431,7 +488,12 @@ describe.skipIf(!chromiumAvailable)('the workstation in Chromium (browser mode)'
     await expect.poll(() => job.getAttribute('data-state'), { timeout: 60_000 }).toBe('finished');
     expect(await job.getByTestId('job-state').innerText()).toBe('finished: ok');
     expect(await job.getByTestId('job-overall').innerText()).toContain('100 %');
-    expect(await job.getByTestId('job-component').allInnerTexts()).toEqual([expect.stringMatching(/^core_clip\s+ok\s+[\d.]+ m?s$/), expect.stringMatching(/^cut_detection\s+ok\s+[\d.]+ m?s$/), expect.stringMatching(/^loudness_extractor\s+ok\s+[\d.]+ m?s$/)]);
+    expect(await job.getByTestId('job-component').allInnerTexts()).toEqual([
+      expect.stringMatching(/^core_clip\s+ok\s+[\d.]+ m?s$/),
+      expect.stringMatching(/^core_face_landmarks\s+empty\s+[\d.]+ m?s$/),
+      expect.stringMatching(/^cut_detection\s+ok\s+[\d.]+ m?s$/),
+      expect.stringMatching(/^loudness_extractor\s+ok\s+[\d.]+ m?s$/),
+    ]);
     await shot('new-analysis-finished-1280', true);
     const runId = (await job.getAttribute('data-run-id'))!;
     expect(await job.innerText()).toContain(`run ${runId}`);
@@ -444,6 +506,11 @@ describe.skipIf(!chromiumAvailable)('the workstation in Chromium (browser mode)'
     await open(new URL(page.url()).hash.replace(/\/overview$/, '/prediction'));
     await expect.poll(() => byTest('view-prediction').innerText()).toContain('No prediction in this run');
     await shot('new-analysis-run-overview-1280');
+    // no face in the test pattern: the real detector ran, and the faces view says why it is empty
+    await open(new URL(page.url()).hash.replace(/\/prediction$/, '/faces'));
+    await expect.poll(() => byTest('view-faces').innerText()).toContain('The component is empty: no_faces_in_video');
+    expect(await byTest('view-faces').innerText()).toContain('No face in any frame');
+    await shot('faces-empty-1280');
     await byTest('nav-runs').click();
     await expect.poll(() => byTest('run-row').first().innerText()).toContain('tone_128x72.mp4');
 
@@ -452,6 +519,7 @@ describe.skipIf(!chromiumAvailable)('the workstation in Chromium (browser mode)'
     await page.getByLabel('Profile').selectOption('quick-test-models');
     await page.getByLabel('component cut_detection').uncheck();
     await page.getByLabel('component loudness_extractor').uncheck();
+    await page.getByLabel('component core_face_landmarks').uncheck();
     await byTest('video-option').filter({ hasText: 'moving_64x36_40s.mp4' }).click();
     await page.getByRole('button', { name: 'Start analysis' }).click();
     const second = byTest('job').first();
@@ -480,7 +548,7 @@ describe.skipIf(!chromiumAvailable)('the workstation in Chromium (browser mode)'
     await byTest('video-option').filter({ hasText: 'tone_128x72.mp4' }).click();
     expect(await byTest('analysis-settings').innerText()).toContain('in process on CUDA');
     await page.getByRole('button', { name: 'Start analysis' }).click();
-    await expect.poll(() => byTest('view-new').getByTestId('error').innerText()).toMatch(/^execution_provider_unavailable the workstation settings ask for device cuda \(for core_clip\)/);
+    await expect.poll(() => byTest('view-new').getByTestId('error').innerText()).toMatch(/^execution_provider_unavailable the workstation settings ask for device cuda \(for core_clip, core_face_landmarks\)/);
     expect(await byTest('job').count()).toBe(jobsBefore);
     await shot('new-analysis-cuda-refused-1280');
     await byTest('nav-settings').click();

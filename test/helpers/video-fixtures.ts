@@ -515,33 +515,6 @@ export class VideoFixtures {
   }
 
   /**
-   * 320x180 at 24 fps, 8 s with a 440 Hz mono sine (AAC): four 2 s shots of distinct pictures (testsrc2 |
-   * smptehdbars | mandelbrot | cellauto) joined by hard cuts at 2, 4 and 6 s. The workstation's views fixture.
-   */
-  fourShots(): Promise<string> {
-    return this.once('four_shots.mp4', (out) =>
-      this.ffmpegRun([
-        ...['-f', 'lavfi', '-i', 'testsrc2=s=320x180:r=24:d=2'],
-        ...['-f', 'lavfi', '-i', 'smptehdbars=s=320x180:r=24:d=2'],
-        ...['-f', 'lavfi', '-i', 'mandelbrot=s=320x180:r=24'],
-        ...['-f', 'lavfi', '-i', 'cellauto=s=320x180:r=24:rule=110'],
-        ...['-f', 'lavfi', '-i', 'sine=f=440:sample_rate=48000:d=8'],
-        ...[
-          '-filter_complex',
-          '[0]format=yuv420p,setsar=1[s1];[1]format=yuv420p,setsar=1[s2];' +
-            '[2]trim=duration=2,setpts=PTS-STARTPTS,format=yuv420p,setsar=1[s3];' +
-            '[3]trim=duration=2,setpts=PTS-STARTPTS,format=yuv420p,setsar=1[s4];' +
-            '[s1][s2][s3][s4]concat=n=4:v=1:a=0[v]',
-        ],
-        ...['-map', '[v]', '-map', '4:a'],
-        ...this.x264(48),
-        ...['-c:a', 'aac', '-b:a', '64k'],
-        out,
-      ]),
-    );
-  }
-
-  /**
    * A 320x180 grey texture panning left by `pixelsPerFrame` pixels every frame, 10 fps for 2 s (optical-flow tests:
    * the content of frame N at x is that of frame 0 at x + N·pixelsPerFrame).
    */
@@ -605,6 +578,35 @@ export class VideoFixtures {
    */
   slowJob(): Promise<string> {
     return this.once('slow_job_60s.mp4', (out) => this.ffmpegRun(['-f', 'lavfi', '-i', 'testsrc2=s=160x90:r=25:d=60', ...this.x264(50), out]));
+  }
+
+  /**
+   * 320x180 at 24 fps, 8 s: four 2 s shots joined by hard cuts at 2, 4 and 6 s — testsrc2 | smptehdbars | `photo`
+   * (scaled to fit, centred on black bars) | mandelbrot — with mono audio (AAC): a 440 Hz sine at a quarter of
+   * full scale for the first 4 s and half after, and a 30 ms 1 kHz click every 0.5 s (120 BPM). The workstation's
+   * views fixture: every shot distinct (cuts), real faces in shot 3 only (core_face_landmarks), a loudness step, a beat.
+   */
+  shotsWithPhoto(photo: string): Promise<string> {
+    return this.once(`shots_with_${path.parse(photo).name}.mp4`, (out) =>
+      this.ffmpegRun([
+        ...['-f', 'lavfi', '-i', 'testsrc2=s=320x180:r=24:d=2'],
+        ...['-f', 'lavfi', '-i', 'smptehdbars=s=320x180:r=24:d=2'],
+        ...['-loop', '1', '-framerate', '24', '-t', '2', '-i', photo],
+        ...['-f', 'lavfi', '-i', 'mandelbrot=s=320x180:r=24'],
+        ...['-f', 'lavfi', '-i', 'aevalsrc=exprs=if(lt(t\\,4)\\,0.25\\,0.5)*sin(2*PI*440*t)+0.4*lt(mod(t\\,0.5)\\,0.03)*sin(2*PI*1000*t):s=48000:d=8'],
+        ...[
+          '-filter_complex',
+          '[0]format=yuv420p,setsar=1[s1];[1]format=yuv420p,setsar=1[s2];' +
+            '[2]scale=320:180:force_original_aspect_ratio=decrease,pad=320:180:(ow-iw)/2:(oh-ih)/2,setsar=1,format=yuv420p[s3];' +
+            '[3]trim=duration=2,setpts=PTS-STARTPTS,format=yuv420p,setsar=1[s4];' +
+            '[s1][s2][s3][s4]concat=n=4:v=1:a=0[v]',
+        ],
+        ...['-map', '[v]', '-map', '4:a'],
+        ...this.x264(48),
+        ...['-c:a', 'aac', '-b:a', '64k'],
+        out,
+      ]),
+    );
   }
 }
 

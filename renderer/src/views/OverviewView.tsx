@@ -99,62 +99,67 @@ function ComponentsPanel({ overview }: { overview: RunOverview }) {
       {components.length === 0 ? (
         <EmptyState title="No component has finished yet" />
       ) : (
-        <table className="table" data-testid="components-table">
-          <thead>
-            <tr>
-              <th>Component</th>
-              <th>Kind</th>
-              <th>Status</th>
-              <th className="num">Duration</th>
-              <th>Device</th>
-              <th>Models</th>
-              <th>Artifacts</th>
-              <th>Versions</th>
-            </tr>
-          </thead>
-          <tbody>
-            {components.map((c) => (
-              <tr key={c.name} data-testid={`component-${c.name}`}>
-                <td className="mono">{c.name}</td>
-                <td>{c.kind}</td>
-                <td>
-                  <StatusBadge status={c.status} />
-                  {c.empty_reason ? <div className="small muted">{c.empty_reason}</div> : null}
-                  {c.error ? (
-                    <div className="small error-text">
-                      <code>{c.error.error_code}</code> {c.error.message}
-                    </div>
-                  ) : null}
-                  {c.cache_hit ? <div className="small muted">cache hit from {c.cache_source_run_id}</div> : null}
-                </td>
-                <td className="num">{formatMs(c.duration_ms)}</td>
-                <td>
-                  {c.device_used ?? '—'}
-                  <BatchNote notes={c.notes} />
-                </td>
-                <td className="small">
-                  {c.models_used.length === 0
-                    ? '—'
-                    : c.models_used.map((m, i) => (
-                        <div key={i} title={`${m.weights_digest} · ${m.engine} · ${m.precision}`}>
-                          {m.model_name} <span className="muted">@{m.model_version.slice(0, 12)} · {m.runtime}/{m.device}</span>
-                        </div>
-                      ))}
-                </td>
-                <td className="small">
-                  {c.artifacts.map((a) => (
-                    <div key={a.path} title={`sha256 ${a.sha256}`}>
-                      {a.path} <span className="muted">{formatBytes(a.bytes)}</span>
-                    </div>
-                  ))}
-                </td>
-                <td className="small muted">
-                  {c.producer_version} · {c.schema_version}
-                </td>
+        // a safety net: ten components with model names and artifact paths can outgrow a 1280 px window
+        <div className="table-scroll">
+          <table className="table" data-testid="components-table">
+            <thead>
+              <tr>
+                <th>Component</th>
+                <th>Kind</th>
+                <th>Status</th>
+                <th className="num">Duration</th>
+                <th>Device</th>
+                <th>Models</th>
+                <th>Artifacts</th>
+                <th>Versions</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {components.map((c) => (
+                <tr key={c.name} data-testid={`component-${c.name}`}>
+                  <td className="mono">{c.name}</td>
+                  <td>{c.kind}</td>
+                  <td>
+                    <StatusBadge status={c.status} />
+                    {c.empty_reason ? <div className="small muted">{c.empty_reason}</div> : null}
+                    {c.error ? (
+                      <div className="small error-text">
+                        <code>{c.error.error_code}</code> {c.error.message}
+                      </div>
+                    ) : null}
+                    {c.cache_hit ? <div className="small muted">cache hit from {c.cache_source_run_id}</div> : null}
+                  </td>
+                  <td className="num">{formatMs(c.duration_ms)}</td>
+                  <td>
+                    {c.device_used ?? '—'}
+                    <BatchNote notes={c.notes} />
+                  </td>
+                  <td className="small">
+                    {c.models_used.length === 0
+                      ? '—'
+                      : c.models_used.map((m, i) => (
+                          <div key={i} title={`${m.weights_digest} · ${m.engine} · ${m.precision}`}>
+                            {m.model_name} <span className="muted">@{m.model_version.slice(0, 12)} · {m.runtime}/{m.device}</span>
+                          </div>
+                        ))}
+                  </td>
+                  <td className="small">
+                    {c.artifacts.map((a) => (
+                      <div key={a.path} title={`${a.path} · sha256 ${a.sha256}`}>
+                        {/* the component column names the folder already */}
+                        {a.path.startsWith(`${c.name}/`) ? a.path.slice(c.name.length + 1) : a.path} <span className="muted">{formatBytes(a.bytes)}</span>
+                      </div>
+                    ))}
+                  </td>
+                  <td className="small muted break-anywhere">
+                    <div>{c.producer_version}</div>
+                    <div>{c.schema_version}</div>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       )}
     </div>
   );
