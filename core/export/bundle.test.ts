@@ -7,11 +7,12 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { numpyAvailableOrCi, runPython } from '../../test/helpers/python.js';
 import { useTempDirs } from '../../test/helpers/tmp.js';
 import { VideoFixtures } from '../../test/helpers/video-fixtures.js';
 import { getArray, getStringList, ndarray, readNpzFile, writeNpzFile } from '../npz/index.js';
+import { exportBundle } from './bundle.js';
 import { FEATURE_COLUMNS, TARGET_NAMES } from '../predict/feature-spec.js';
 
 const repoRoot = path.resolve(import.meta.dirname, '..', '..');
@@ -243,6 +244,30 @@ print(np.array_equal(d["X"][0], d["X"][1], equal_nan=True))
       [path.join(out, 'dataset.npz')],
     );
     expect(same.trim()).toBe('True');
+  });
+
+  it('a failure mid-export leaves no bundle and no staging folder: the bundle appears whole or not at all', async () => {
+    const parent = path.join(work, 'failing');
+    const out = path.join(parent, 'bundle');
+    // the second file of the first run cannot be linked (an I/O error, not a cross-device link)
+    const link = fs.link;
+    let calls = 0;
+    const spy = vi.spyOn(fs, 'link').mockImplementation(async (from, to) => {
+      if (++calls === 2) throw Object.assign(new Error('EIO: i/o error, link'), { code: 'EIO' });
+      return link(from, to);
+    });
+    try {
+      await expect(exportBundle([runA, runB], out)).rejects.toThrow(/EIO/);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(await fs.readdir(parent)).toEqual([]);
+    // and an empty --out folder that exists is filled by the same rename
+    await fs.mkdir(out);
+    const result = await exportBundle([runA], out);
+    expect(result).toMatchObject({ out, rows: 1 });
+    expect((await fs.readdir(parent))).toEqual(['bundle']);
+    expect((await fs.readdir(out)).sort()).toEqual(['README.md', 'SHA256SUMS', 'dataset.npz', 'dataset.parquet', 'export_report.json', 'runs']);
   });
 
   it('exports the runs named by run_id', async () => {

@@ -2,12 +2,13 @@
  * The training bundle (issue 10): the runs' folders, copied, plus `dataset.npz` built by the feature spec
  * (core/predict/feature-spec.ts), a README describing every key, and sha256 checksums. See core/export/README.md.
  */
+import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { TrendflowError, isTrendflowError } from '../contracts/errors.js';
 import type { Manifest, ManifestComponent } from '../contracts/manifest.js';
 import { type AnyNdArray, getArray, ndarray, NpzStreamWriter, readNpzFile, type RowColumn } from '../npz/index.js';
-import { writeFileAtomic } from '../store/atomic.js';
+import { syncDirectory, writeFileAtomic } from '../store/atomic.js';
 import { hashFile } from '../store/hash.js';
 import { readManifest } from '../store/manifest.js';
 import { FEATURE_COLUMNS, FEATURE_SCHEMA_VERSION, TARGET_HORIZONS_DAYS, TARGET_METRICS, TARGET_NAMES } from '../predict/feature-spec.js';
@@ -55,7 +56,7 @@ interface Row {
 }
 
 /** Refuses an --out that exists and holds anything: a bundle is never merged into, nor written over, another. */
-async function prepareOut(out: string): Promise<void> {
+async function checkOut(out: string): Promise<void> {
   try {
     const entries = await fs.readdir(out);
     if (entries.length > 0) throw new TrendflowError('invalid_argument', 'the output folder is not empty', { path: out });
@@ -65,7 +66,17 @@ async function prepareOut(out: string): Promise<void> {
       throw new TrendflowError('store_io_failed', `cannot read the output folder: ${(error as Error).message}`, { path: out, cause: error });
     }
   }
-  await fs.mkdir(out, { recursive: true });
+}
+
+/**
+ * The folder the bundle is built in, beside `out` (same filesystem: the hard links and the final rename work):
+ * `out` appears whole or not at all. A process killed mid-export leaves only this `.partial-…` folder.
+ */
+async function stagingFolder(out: string): Promise<string> {
+  await fs.mkdir(path.dirname(out), { recursive: true });
+  const staging = `${out}.partial-${process.pid}-${randomBytes(4).toString('hex')}`;
+  await fs.mkdir(staging);
+  return staging;
 }
 
 /** The manifest's artifact file of a component that ran (ok or empty), or null when it did not run or failed. */
@@ -190,7 +201,24 @@ function datasetColumns(): Record<string, AnyNdArray | RowColumn> {
  */
 export async function exportBundle(runDirs: readonly string[], out: string): Promise<ExportResult> {
   const outDir = path.resolve(out);
-  await prepareOut(outDir);
+  await checkOut(outDir);
+  const staging = await stagingFolder(outDir);
+  try {
+    const result = await writeBundle(runDirs, staging);
+    // rename replaces `out` only when it is absent or an empty folder (checked above; refused by the OS otherwise)
+    await fs.rename(staging, outDir).catch((error: Error) => {
+      throw new TrendflowError('store_io_failed', `cannot move the finished bundle into place: ${error.message}`, { path: outDir, cause: error });
+    });
+    await syncDirectory(path.dirname(outDir));
+    return { ...result, out: outDir };
+  } catch (error) {
+    await fs.rm(staging, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+/** Writes the whole bundle into `outDir` (the staging folder). */
+async function writeBundle(runDirs: readonly string[], outDir: string): Promise<ExportResult> {
   const skipped: SkippedRun[] = [];
   const exported: ExportedRun[] = [];
   const copies = { linked: 0, copied: 0 };
