@@ -10,7 +10,6 @@ import { DATAPROCESSOR_VERSION } from '../contracts/version.js';
 import type { ComponentName } from '../contracts/components.js';
 import { loadRegistry, resolveModelsDir } from '../runtime/registry/index.js';
 import { readMetadataInput } from '../pipeline/inputs.js';
-import { validateRunDir } from '../schema/index.js';
 import { storeDir } from '../store/index.js';
 import { checkInputFile } from '../video/process.js';
 import { checkInputPath, defaultVideoDirs, listProfiles, listVideoFiles, resolveProfileReference } from './analysis.js';
@@ -25,6 +24,7 @@ import { compareRuns } from './compare.js';
 import { checkParams } from './params.js';
 import { SETTINGS_FILE_NAME, SettingsFile } from './settings.js';
 import { clipView, faceLandmarksView, facesView, featureTables, pacingView, predictionView, shotThumbnails, timelineView } from './views.js';
+import { RunValidationCache } from './validation-cache.js';
 
 export interface WorkstationApiOptions {
   /** The workspace: frames_dirs under `frames/`, settings in `settings.json`. */
@@ -61,6 +61,7 @@ export function createWorkstationApi(options: WorkstationApiOptions): Workstatio
   const workspace = path.resolve(options.workspace);
   const store = path.resolve(options.store ?? storeDir(workspace));
   const catalog = new RunCatalog(store, workspace);
+  const validations = new RunValidationCache();
   const settings = new SettingsFile(path.resolve(options.settingsFile ?? path.join(workspace, SETTINGS_FILE_NAME)));
   const events = new ApiEventHub(store, options.pollMs);
   const jobs = new AnalysisJobs(events, options.spawnWorker);
@@ -97,7 +98,7 @@ export function createWorkstationApi(options: WorkstationApiOptions): Workstatio
 
     'runs.overview': async ({ run: ref }): Promise<RunOverview> => {
       const run = await catalog.open(ref);
-      const validation = await validateRunDir(run.dir);
+      const validation = await validations.validate(run.dir);
       const meta = await readFramesMeta(catalog.framesDir(ref));
       return {
         summary: catalog.summary(ref, run.manifest),

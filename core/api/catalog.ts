@@ -152,7 +152,7 @@ export type ComponentArtifact =
  * Reads the artifact a component's schema names (`<component>/<artifact>`), as the manifest lists it. A component
  * missing from the manifest, failed, or (unless `allowEmpty`) empty gives the reason instead.
  */
-export async function readComponentArtifact(run: OpenRun, name: ComponentName, options: { allowEmpty?: boolean } = {}): Promise<ComponentArtifact> {
+export async function readComponentArtifact(run: OpenRun, name: ComponentName, options: { allowEmpty?: boolean; keys?: readonly string[] } = {}): Promise<ComponentArtifact> {
   const component = run.manifest.components.find((c) => c.name === name);
   if (!component) return { available: false, why: 'component_not_in_run', message: `${name} is not in this run` };
   if (component.status === 'error') {
@@ -169,5 +169,5 @@ export async function readComponentArtifact(run: OpenRun, name: ComponentName, o
   if (!file.startsWith(run.dir + path.sep)) throw new TrendflowError('artifact_invalid', `artifact path ${listed.path} leaves the run folder`, { path: run.dir });
   const stat = await fs.lstat(file).catch(() => null);
   if (!stat?.isFile()) throw new TrendflowError('artifact_invalid', `${listed.path} is listed in the manifest but is not a file`, { path: file });
-  return { available: true, component, file, npz: await readNpzFile(file) };
+  return { available: true, component, file, npz: await readNpzFile(file, options.keys ? { keys: options.keys } : {}) };
 }

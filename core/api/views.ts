@@ -27,7 +27,8 @@ export async function timelineView(run: OpenRun, framesDir: string): Promise<Tim
   const signals = meta.available ? await readSignals(framesDir) : meta;
 
   let faces: TimelineData['faces'];
-  const faceArtifact = await readComponentArtifact(run, 'core_face_landmarks');
+  // presence only: not the 468-point meshes
+  const faceArtifact = await readComponentArtifact(run, 'core_face_landmarks', { keys: ['frame_indices', 'face_present'] });
   if (!faceArtifact.available) faces = faceArtifact;
   else if (!meta.available) faces = meta;
   else {
@@ -44,7 +45,8 @@ export async function timelineView(run: OpenRun, framesDir: string): Promise<Tim
     faces = { available: true, times: unionTimes(meta.metadata, indices, file), counts, slots };
   }
 
-  const cut = await readComponentArtifact(run, 'cut_detection');
+  // not the thumbnails (most of the file): views.shot_thumbnails serves them
+  const cut = await readComponentArtifact(run, 'cut_detection', { keys: ['shot_start_sec', 'shot_end_sec', 'transition_type', 'transition_confidence', 'thumbnail_present'] });
   let shots: TimelineData['shots'];
   if (!cut.available) shots = cut;
   else {

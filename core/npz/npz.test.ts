@@ -100,6 +100,19 @@ describe('round trip', () => {
     for (const [key, array] of Object.entries(arrays)) expect(back.get(key), key).toEqual(array);
   });
 
+  it('reads only the keys asked for, and never inflates the others', async () => {
+    const arrays = everyDtype();
+    const [first, last] = [Object.keys(arrays)[0]!, Object.keys(arrays).at(-1)!];
+    const bytes = await encodeNpz({ ...arrays, broken: arrays[first]! }, { compress: true });
+    // damage the member that is not asked for: reading it would fail its CRC
+    const at = Buffer.from(bytes).indexOf(Buffer.from('broken.npy', 'latin1')) + 'broken.npy'.length + 4;
+    bytes[at]! ^= 0xff;
+    await expect(decodeNpz(bytes)).rejects.toThrow();
+    const some = await decodeNpz(bytes, { keys: [last, first], preserveFloats: true });
+    expect([...some.keys()]).toEqual([first, last]);
+    expect(some.get(last)).toEqual(arrays[last]);
+  });
+
   it('writes the same bytes for the same arrays (fixed zip timestamps)', async () => {
     const bytes = await encodeNpz(everyDtype(), { compress: true });
     expect(bytes).toEqual(await encodeNpz(everyDtype(), { compress: true }));

@@ -15,6 +15,8 @@ export interface DecodeNpzOptions {
   limits?: Partial<ReadLimits>;
   /** Read integral Python floats inside object arrays as PyFloat (see ReadNpyOptions). */
   preserveFloats?: boolean;
+  /** Read only these keys (like np.load's lazy access): the other members are not inflated. */
+  keys?: readonly string[];
 }
 
 export interface EncodeNpzOptions {
@@ -39,6 +41,7 @@ async function decodeZip(source: ZipSource, options: DecodeNpzOptions): Promise<
     for (const member of await listMembers(zip, limits, where)) {
       if (!member.name.endsWith('.npy')) continue;
       const { key } = member;
+      if (options.keys && !options.keys.includes(key)) continue;
       const data = await readMember(zip, member, { ...where, key });
       // a repeated name is read by np.load as its last copy, and so here
       contents.set(key, readNpy(data, { path: options.path, key, preserveFloats: options.preserveFloats ?? false }));
