@@ -1,14 +1,13 @@
 /** `trendflow queue retry|clean`: put failed jobs back on the queue, remove finished jobs from Redis. */
 import { TrendflowError } from '../contracts/errors.js';
-import { openQueue, type AnalysisQueue } from './queue.js';
+import { withQueue, type AnalysisQueue } from './queue.js';
 
 /**
  * Moves failed jobs back to waiting, attempts reset: the listed ids, or every failed job when none are given.
  * Returns the ids retried. An id that is not a failed job is `invalid_argument`.
  */
 export async function retryFailedJobs(redisUrl: string, jobIds: readonly string[] = []): Promise<string[]> {
-  const queue = await openQueue(redisUrl);
-  try {
+  return withQueue(redisUrl, async (queue) => {
     const ids = jobIds.length > 0 ? [...jobIds] : await failedJobIds(queue);
     const jobs = await Promise.all(ids.map(async (id) => ({ id, job: await queue.getJob(id) })));
     for (const { id, job } of jobs) {
@@ -16,9 +15,7 @@ export async function retryFailedJobs(redisUrl: string, jobIds: readonly string[
     }
     for (const { job } of jobs) await job!.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
     return ids;
-  } finally {
-    await queue.close();
-  }
+  });
 }
 
 /** Every failed job's id, read before any is retried (a retried job may fail again while we go on). */
@@ -40,15 +37,12 @@ export type CleanState = 'completed' | 'failed';
  */
 export async function cleanJobs(redisUrl: string, state: CleanState, olderThanMs: number): Promise<number> {
   if (!Number.isFinite(olderThanMs) || olderThanMs < 0) throw new TrendflowError('invalid_argument', 'the age of the jobs to remove must be ≥ 0 ms');
-  const queue = await openQueue(redisUrl);
-  try {
+  return withQueue(redisUrl, async (queue) => {
     let removed = 0;
     for (;;) {
       const batch = await queue.clean(olderThanMs, 1000, state);
       removed += batch.length;
       if (batch.length < 1000) return removed;
     }
-  } finally {
-    await queue.close();
-  }
+  });
 }

@@ -14,7 +14,7 @@ import { loadRegistry } from '../runtime/registry/index.js';
 import { hashFile } from '../store/hash.js';
 import { configHash, fileVideoId, LOCAL_PLATFORM_ID } from '../store/identity.js';
 import { checkInputFile } from '../video/process.js';
-import { ANALYZE_JOB, openQueue, type AnalysisJobData } from './queue.js';
+import { ANALYZE_JOB, withQueue, type AnalysisJobData } from './queue.js';
 
 /** BullMQ's priority range: 1 runs first; a job without a priority runs before every prioritized one. */
 export const MAX_PRIORITY = 2_097_151;
@@ -61,9 +61,8 @@ export async function enqueueVideos(options: EnqueueOptions): Promise<EnqueueRes
   const hash = configHash(config);
   // a profile file is handed to the workers by absolute path; a built-in one by name
   const profileForWorkers = (await builtinProfileNames()).includes(profileReference) ? profileReference : path.resolve(profileReference);
-  const queue = await openQueue(options.redisUrl);
-  const results: EnqueueResult[] = [];
-  try {
+  return withQueue(options.redisUrl, async (queue) => {
+    const results: EnqueueResult[] = [];
     for (const video of options.videos) {
       const file = path.resolve(video);
       try {
@@ -103,8 +102,6 @@ export async function enqueueVideos(options: EnqueueOptions): Promise<EnqueueRes
         results.push({ video: file, job_id: null, outcome: 'error', state: null, error: { error_code: error.code, message: error.message } });
       }
     }
-  } finally {
-    await queue.close();
-  }
-  return results;
+    return results;
+  });
 }

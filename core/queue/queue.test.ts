@@ -9,7 +9,7 @@ import { redisAvailableOrCi, startRedis, type RedisServer } from '../../test/hel
 import { useTempDirs } from '../../test/helpers/tmp.js';
 import { VideoFixtures } from '../../test/helpers/video-fixtures.js';
 import { enqueueVideos } from './enqueue.js';
-import { openQueue, parseFailure, redactRedisUrl, resolveRedisUrl } from './queue.js';
+import { openQueue, parseFailure, redactRedisUrl, resolveRedisUrl, withQueue } from './queue.js';
 import { readQueueStatus } from './status.js';
 import { startWorker } from './worker.js';
 
@@ -42,6 +42,26 @@ describe('queue settings', () => {
     });
     await expect(openQueue(`redis://127.0.0.1:${port}`, 1000)).rejects.toMatchObject({ code: 'queue_unavailable' });
   });
+});
+
+describe.skipIf(!redisAvailableOrCi)('a Redis lost in the middle of a command', () => {
+  it('is queue_unavailable too, not an internal error', async () => {
+    const lost = await startRedis();
+    let stopped = false;
+    try {
+      const failure = await withQueue(lost.url, async (queue) => {
+        await lost.stop();
+        stopped = true;
+        return queue.getJobCounts();
+      }).then(
+        () => null,
+        (error: unknown) => error,
+      );
+      expect(failure).toMatchObject({ code: 'queue_unavailable', message: expect.stringContaining('lost the connection to Redis') });
+    } finally {
+      if (!stopped) await lost.stop();
+    }
+  }, 60_000);
 });
 
 describe.skipIf(!redisAvailableOrCi)('queue with a worker in this process', () => {

@@ -4,7 +4,7 @@
  */
 import { Queue, type ConnectionOptions } from 'bullmq';
 import type { ComponentName } from '../contracts/components.js';
-import { TrendflowError } from '../contracts/errors.js';
+import { isTrendflowError, TrendflowError } from '../contracts/errors.js';
 
 export const QUEUE_NAME = 'trendflow-analyze';
 /** The job name of an analysis job (the only kind on the queue). */
@@ -84,6 +84,29 @@ export async function openQueue(redisUrl: string, timeoutMs = CONNECT_TIMEOUT_MS
   queue.on('error', () => undefined);
   await waitReady(queue, redisUrl, timeoutMs);
   return queue;
+}
+
+/** ioredis's ways of saying the connection went away in the middle of a command. */
+function isConnectionLoss(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as NodeJS.ErrnoException).code;
+  return error.name === 'MaxRetriesPerRequestError' || ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE'].includes(code ?? '') || /connection is closed/i.test(error.message);
+}
+
+/**
+ * Opens the queue, runs `use` on it and closes it. Redis unreachable at the start, or lost in the middle of a
+ * command, is `queue_unavailable`; every other error passes through.
+ */
+export async function withQueue<T>(redisUrl: string, use: (queue: AnalysisQueue) => Promise<T>): Promise<T> {
+  const queue = await openQueue(redisUrl);
+  try {
+    return await use(queue);
+  } catch (error) {
+    if (isTrendflowError(error) || !isConnectionLoss(error)) throw error;
+    throw new TrendflowError('queue_unavailable', `lost the connection to Redis at ${redactRedisUrl(redisUrl)}: ${(error as Error).message}`, { cause: error });
+  } finally {
+    await queue.close().catch(() => undefined);
+  }
 }
 
 /** Waits for a queue or worker to be connected, closing it and throwing `queue_unavailable` after `timeoutMs`. */

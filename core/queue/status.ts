@@ -2,7 +2,7 @@
  * The queue at a glance (`trendflow queue status`, the workstation's queue view): job counts by state, the most
  * recent failures with their error codes, and throughput from the completed jobs' finishedOn.
  */
-import { openQueue, parseFailure, QUEUE_NAME, redactRedisUrl, type AnalysisQueue } from './queue.js';
+import { parseFailure, QUEUE_NAME, redactRedisUrl, withQueue, type AnalysisQueue } from './queue.js';
 
 export interface QueueCounts {
   /** Jobs waiting for a worker, prioritized ones included. */
@@ -57,12 +57,7 @@ export interface QueueStatusOptions {
 
 /** Reads the queue's status; Redis unreachable → `queue_unavailable`. */
 export async function readQueueStatus(redisUrl: string, options: QueueStatusOptions = {}): Promise<QueueStatus> {
-  const queue = await openQueue(redisUrl);
-  try {
-    return await queueStatus(queue, redisUrl, options);
-  } finally {
-    await queue.close();
-  }
+  return withQueue(redisUrl, (queue) => queueStatus(queue, redisUrl, options));
 }
 
 /** The status of an open queue. */
