@@ -7,6 +7,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { TrendflowError } from '../../contracts/errors.js';
 import type { PredictionEngine, PredictionModelSidecar } from '../model/contract.js';
+import { carryForwardHorizons, horizonChains } from '../horizons.js';
 import { predictBoosted } from './gbt.js';
 import { AGE_BUCKETS, parseTreesFile, type HeadModel, type TreesFile } from './trees-file.js';
 
@@ -16,32 +17,16 @@ function offsetsFor(head: HeadModel, ageBucket: string | null): number[] {
 }
 
 /**
- * The heads of each metric in horizon order (`y_views_7d`, `y_views_14d`, …): the targets are gains since snapshot 1,
- * which only accumulate, so a later horizon's quantile is never below an earlier one's.
- */
-function horizonChains(heads: readonly HeadModel[]): number[][] {
-  const chains = new Map<string, { head: number; days: number }[]>();
-  heads.forEach((head, index) => {
-    const match = /^(y_[a-z]+)_(\d+)d$/.exec(head.target);
-    if (!match) return;
-    chains.set(match[1]!, [...(chains.get(match[1]!) ?? []), { head: index, days: Number(match[2]) }]);
-  });
-  return [...chains.values()].filter((chain) => chain.length > 1).map((chain) => chain.sort((a, b) => a.days - b.days).map((c) => c.head));
-}
-
-/**
  * Rows × heads × quantiles (the file's order) for the row-major `x` (rows × feature_count). Offsets are
  * non-decreasing (parseTreesFile checks it), so each row's quantiles are too. Each head is its own model, so for a
  * row unlike the training rows (NaN where they had values) a 21-day gain could come out below the 14-day one:
- * each quantile is carried forward along the horizons of its metric (a running maximum — the monotone
- * rearrangement of Chernozhukov et al., which keeps the quantile order and never moves an estimate away from a
- * monotone truth).
+ * the horizons are rearranged (../horizons.ts).
  */
 export function predictQuantiles(model: TreesFile, x: ArrayLike<number>, rows: number, ageBuckets: ReadonlyArray<string | null>): Float32Array {
   const F = model.feature_count;
   const H = model.heads.length;
   const Q = model.quantiles.length;
-  const chains = horizonChains(model.heads);
+  const chains = horizonChains(model.heads.map((head) => head.target));
   const out = new Float32Array(rows * H * Q);
   for (let r = 0; r < rows; r++) {
     for (let h = 0; h < H; h++) {
@@ -50,13 +35,8 @@ export function predictQuantiles(model: TreesFile, x: ArrayLike<number>, rows: n
       const offsets = offsetsFor(head, ageBuckets[r] ?? null);
       for (let q = 0; q < Q; q++) out[(r * H + h) * Q + q] = point + offsets[q]!;
     }
-    for (const chain of chains) {
-      for (let k = 1; k < chain.length; k++) {
-        const [earlier, later] = [(r * H + chain[k - 1]!) * Q, (r * H + chain[k]!) * Q];
-        for (let q = 0; q < Q; q++) out[later + q] = Math.max(out[later + q]!, out[earlier + q]!);
-      }
-    }
   }
+  carryForwardHorizons(out, chains, H, Q);
   return out;
 }
 

@@ -227,6 +227,18 @@ describe('the fallback chain', () => {
     expect(getArray(npz, 'confidence_score', 'float32').data[0]).toBeCloseTo(1 - 3 / ZERO_CONFIDENCE_WIDTH, 5);
   });
 
+  it("rearranges a model whose later horizon forecasts a smaller gain, and says so", async () => {
+    // views at 21 days one unit below 14 days; likes as they are
+    const shrinking = await writeOnnxPredictionFolder(path.join(await tmp(), 'v2'), 'v2', { weights, bias: [0, 0, -1, 0, 0, 0], offsets: [-0.5, 0, 0.5] });
+    const ctx = await contextOnRun();
+    const result = await runPrediction(ctx, { models: [shrinking] });
+    expect(result.status).toBe('ok');
+    expect(result.notes).toContain('horizons rearranged: 3 of 18 forecast quantiles were below the same quantile of an earlier horizon and were raised to it (gains accumulate)');
+    const log1p = getArray(await readNpzFile(path.join(ctx.runDir, 'prediction', 'prediction.npz')), 'pred_log1p', 'float32').data;
+    expect(Array.from(log1p.subarray(6, 9))).toEqual(Array.from(log1p.subarray(3, 6)));
+    expect(Array.from(log1p.subarray(15, 18))).toEqual(Array.from(log1p.subarray(12, 15)));
+  });
+
   it('goes past a missing folder and a feature schema mismatch, recording the primary code', async () => {
     const old = await writeOnnxPredictionFolder(path.join(await tmp(), 'old'), 'v2', { sidecar: { feature_schema_version: 'features_v0' } });
     const ctx = await contextOnRun();

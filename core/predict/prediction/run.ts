@@ -14,6 +14,7 @@ import { FEATURE_COLUMNS, FEATURE_SCHEMA_VERSION, FEATURE_SOURCES } from '../fea
 import { buildFeatureRow, type FeatureRow } from '../features.js';
 import type { PredictionModelSidecar } from '../model/contract.js';
 import { loadPredictionModel } from '../model/load.js';
+import { carryForwardHorizons, horizonChains } from '../horizons.js';
 
 export const PREDICTION_PRODUCER_VERSION = '1.0.0';
 export const PREDICTION_SCHEMA_VERSION = 'prediction_npz_v1';
@@ -118,6 +119,8 @@ export async function runPrediction(ctx: PredictionContext, config: PredictionCo
   const Q = sidecar.quantiles.length;
   // targets are log1p of a gain the builder clips at 0, so no quantile of one is below 0 (clipping keeps the order)
   const log1p = forecast.log1p.map((v) => Math.max(v, 0));
+  // and they accumulate: a model whose later horizon forecasts less is rearranged, and the run says by how much
+  const raised = carryForwardHorizons(log1p, horizonChains(sidecar.targets), T, Q);
   const value = Float64Array.from(log1p, (v) => Math.expm1(v));
   const at = (q: number): ((t: number) => number) => {
     const k = sidecar.quantiles.indexOf(q);
@@ -131,6 +134,7 @@ export async function runPrediction(ctx: PredictionContext, config: PredictionCo
   const signature = modelSignature([modelUsed]);
   const notes: string[] = [];
   if (primaryFailure) notes.push(`prediction degraded: the primary model failed (${primaryFailure.message}); used ${modelUsed.model_name} ${sidecar.version} from ${usedDir}`);
+  if (raised > 0) notes.push(`horizons rearranged: ${raised} of ${T * Q} forecast quantiles were below the same quantile of an earlier horizon and were raised to it (gains accumulate)`);
   if (row.missingOptional.length > 0) notes.push(`optional feature sources missing (their columns are NaN): ${row.missingOptional.join(', ')}`);
 
   const dependencies: Record<string, string> = {};
