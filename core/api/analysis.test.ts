@@ -121,6 +121,16 @@ describe('what a new analysis can be made of', () => {
     expect(await codeOf('analysis.cancel', { job_id: 'job-unknown' })).toBe('invalid_argument');
     expect((await call('analysis.list', {})).jobs).toEqual([]);
   });
+
+  it('refuses a profile whose required model is not in the models dir, naming the fetch command, before a worker starts', async () => {
+    // the built-in quick profile: core_clip (required) on the real CLIP towers, which the test models dir lacks
+    const response = await api.invoke('analysis.start', { video_path: video, profile: 'quick' });
+    expect(response.ok).toBe(false);
+    if (response.ok) return;
+    expect(response.error.code).toBe('model_not_found');
+    expect(response.error.message).toContain(`core_clip (required): model clip-vit-b32-image file vision_model.onnx is not in ${modelsDir}: run \`npx trendflow models fetch clip-vit-b32-image --models-dir ${modelsDir}\``);
+    expect((await call('analysis.list', {})).jobs).toEqual([]);
+  });
 });
 
 describe('an analysis in a worker process', () => {

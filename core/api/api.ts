@@ -152,12 +152,21 @@ export function createWorkstationApi(options: WorkstationApiOptions): Workstatio
       if (metadata !== null) await readMetadataInput(metadata);
       // the profile and its params are resolved as the worker will (run config): a bad one is refused here, and the
       // job lists the components that will run, dependencies included, from the start; the workstation settings
-      // (device, runtime, batch sizes) are laid over it, and one that cannot apply is refused here (run-settings.ts)
-      const [{ DEFAULT_PROFILE, loadProfile }, { COMPONENTS }, { applyWorkstationSettings }] = await Promise.all([import('../pipeline/profile.js'), import('../pipeline/registry.js'), import('./run-settings.js')]);
+      // (device, runtime, batch sizes) are laid over it, and one that cannot apply is refused here (run-settings.ts);
+      // so is a run whose required component's model is not in the models dir (the model pre-flight)
+      const [{ DEFAULT_PROFILE, loadProfile }, { COMPONENTS }, { applyWorkstationSettings }, { checkModelFiles, requiredModelsFailure }] = await Promise.all([
+        import('../pipeline/profile.js'),
+        import('../pipeline/registry.js'),
+        import('./run-settings.js'),
+        import('../pipeline/preflight.js'),
+      ]);
       const reference = await resolveProfileReference(profile ?? DEFAULT_PROFILE, workspace);
       const models = await modelsDir();
       const current = (await settings.read()).settings;
-      const { config } = applyWorkstationSettings(await loadProfile(reference), current, { only: components, components: COMPONENTS, registry: await loadRegistry({ modelsDir: models }) });
+      const registry = await loadRegistry({ modelsDir: models });
+      const { config } = applyWorkstationSettings(await loadProfile(reference), current, { only: components, components: COMPONENTS, registry });
+      const missingModels = requiredModelsFailure(await checkModelFiles(config, models, registry, COMPONENTS));
+      if (missingModels) throw missingModels;
       return jobs.start({ video, profile: reference, components: components ?? null, metadata, workspace, modelsDir: models, settings: current }, Object.keys(config.components) as ComponentName[]);
     },
 

@@ -8,8 +8,6 @@ import { sampleManifest } from '../../test/helpers/manifest.js';
 import { useTempDirs } from '../../test/helpers/tmp.js';
 import type { Manifest } from '../contracts/manifest.js';
 import { isTrendflowError } from '../contracts/errors.js';
-import { cacheKeyNote } from '../pipeline/cache.js';
-import { metricsNote } from '../pipeline/metrics.js';
 import { INDEX_SCHEMA_VERSION, RunIndex } from './db.js';
 
 const tmp = useTempDirs('index-');
@@ -20,7 +18,7 @@ function manifest(runId: string, overrides: { status?: Manifest['run']['status']
   m.run.run_id = runId;
   m.run.status = overrides.status ?? 'ok';
   if (overrides.created_at) m.run.created_at = overrides.created_at;
-  m.components[0]!.notes = [cacheKeyNote(overrides.key ?? 'a'.repeat(64)), metricsNote({ batch_size: 8, peak_rss_bytes: 1000 })];
+  Object.assign(m.components[0]!, { cache_key: overrides.key ?? 'a'.repeat(64), metrics: { batch_size: 8, peak_rss_bytes: 1000 } });
   return m;
 }
 

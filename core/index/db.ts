@@ -12,8 +12,6 @@ import type { ComponentName } from '../contracts/components.js';
 import { TrendflowError } from '../contracts/errors.js';
 import type { Manifest } from '../contracts/manifest.js';
 import type { RunStatus } from '../contracts/status.js';
-import { cacheKeyOf } from '../pipeline/cache.js';
-import { metricsOf } from '../pipeline/metrics.js';
 
 export const INDEX_FILE = 'index.sqlite';
 /** Bump with a migration when the tables change; an index from a newer version is refused (rebuild it). */
@@ -329,10 +327,10 @@ export class RunIndex {
         c.model_signature,
         c.cache_hit ? 1 : 0,
         c.cache_source_run_id,
-        cacheKeyOf(c),
+        c.cache_key,
       );
       for (const artifact of c.artifacts) insertArtifact.run(...key, c.name, artifact.path, artifact.bytes, artifact.sha256);
-      for (const [name, value] of Object.entries({ duration_ms: c.duration_ms, ...metricsOf(c) })) insertMetric.run(...key, c.name, name, value);
+      for (const [name, value] of Object.entries({ duration_ms: c.duration_ms, ...c.metrics })) insertMetric.run(...key, c.name, name, value);
     });
     const wall = Date.parse(run.updated_at) - Date.parse(run.created_at);
     if (Number.isFinite(wall)) insertMetric.run(...key, '', 'wall_ms', wall);

@@ -17,7 +17,6 @@ import { registerGcCommand } from '../cli/commands/gc.js';
 import type { ManifestComponent } from '../contracts/manifest.js';
 import { DEFAULT_READ_LIMITS, getMeta, readNpzFile } from '../npz/index.js';
 import { listMembers, openZip, readMember } from '../npz/zip.js';
-import { cacheKeyOf } from '../pipeline/cache.js';
 import { analyzeVideo } from '../pipeline/orchestrator.js';
 import type { Profile } from '../pipeline/profile.js';
 import { OnnxSessionRegistry } from '../runtime/onnx/sessions.js';
@@ -184,9 +183,9 @@ describe('gc and raw text retention', () => {
     expect(entryA.artifacts).toEqual([{ path: ARTIFACT, bytes: digestA.bytes, sha256: digestA.sha256 }]);
     expect(entryA.notes).toContain(`${RAW_TEXT_REMOVED_NOTE}${removedAt.toISOString()}: ${ARTIFACT} sha256 ${textEntry(manifestA).artifacts[0]!.sha256} -> ${digestA.sha256}`);
     // a redacted result is not what its cache key computes: the cache no longer offers it
-    expect(cacheKeyOf(textEntry(manifestA))).not.toBeNull();
-    expect(cacheKeyOf(entryA)).toBeNull();
-    expect(index.candidates(cacheKeyOf(textEntry(manifestA))!, 'text_processor').map((c) => c.run_id)).toEqual(['second']);
+    expect(textEntry(manifestA).cache_key).not.toBeNull();
+    expect(entryA.cache_key).toBeNull();
+    expect(index.candidates(textEntry(manifestA).cache_key!, 'text_processor').map((c) => c.run_id)).toEqual(['second']);
     // the index holds the new digest
     const db = new Database(path.join(ws, 'index.sqlite'), { readonly: true });
     expect(db.prepare('SELECT path, bytes, sha256 FROM artifacts WHERE run_id = ?').all('first')).toEqual(entryA.artifacts);
@@ -199,7 +198,7 @@ describe('gc and raw text retention', () => {
     expect(await npzContains(fileB, SECRET)).toBe(false);
     expect((await validateRunDir(second)).problems).toEqual([]);
     expect((await hashFile(fileB)).sha256).toBe(textEntry(await readManifest(second)).artifacts[0]!.sha256);
-    expect(index.candidates(cacheKeyOf(textEntry(manifestA))!, 'text_processor')).toEqual([]);
+    expect(index.candidates(textEntry(manifestA).cache_key!, 'text_processor')).toEqual([]);
 
     // nothing more to do
     const again = await planGc(ws, undefined, twoDaysLater);

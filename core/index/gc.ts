@@ -20,7 +20,6 @@ import path from 'node:path';
 import { isTrendflowError, TrendflowError } from '../contracts/errors.js';
 import type { Manifest, ManifestComponent } from '../contracts/manifest.js';
 import { decodeNpz, encodeNpz, getMeta, ndarray, readNpzFile, type NpzContents } from '../npz/index.js';
-import { CACHE_KEY_NOTE } from '../pipeline/cache.js';
 import { RUN_REQUESTS_DIR } from '../pipeline/request.js';
 import { formatProblem, validateNpz } from '../schema/index.js';
 import { isPyDict, type PyDict } from '../schema/pyvalues.js';
@@ -335,7 +334,9 @@ async function redactRawText(item: GcRedaction, index: RunIndex | null, now: Dat
     const manifest = await writer.upsertComponent({
       ...entry,
       artifacts: entry.artifacts.map((a) => (a.path === item.artifact ? after : a)),
-      notes: [...entry.notes.filter((note) => !note.startsWith(CACHE_KEY_NOTE)), rawTextRemovedNote(removedAt, item.artifact, listed.sha256, after.sha256)],
+      notes: [...entry.notes, rawTextRemovedNote(removedAt, item.artifact, listed.sha256, after.sha256)],
+      // the redacted result is no longer what its cache key computed: nothing may reuse it
+      cache_key: null,
     });
     index?.recordManifest(item.run_dir, manifest, null);
   } finally {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { sampleIdentity } from '../../test/helpers/manifest.js';
 import type { ComponentName } from '../contracts/components.js';
-import { cacheKey, cacheKeyNote, cacheKeyOf, type CacheKeyInput } from './cache.js';
+import { cacheKey, type CacheKeyInput } from './cache.js';
 import type { ComponentDefinition } from './component.js';
 import { RUN_REQUEST_FORMAT, type RunRequest } from './request.js';
 import { RUN_CONFIG_FORMAT, type ResolvedComponent } from './run-config.js';
@@ -82,11 +82,5 @@ describe('cacheKey (DESIGN.md §9)', () => {
     expect(cacheKey(otherVideo)).toBe(cacheKey(withMeta('1'.repeat(64))));
     // a frame reader does not depend on the metadata
     expect(cacheKey({ ...base, request: request({ metadata: { path: '/m.json', sha256: '1'.repeat(64) } }) })).toBe(cacheKey(base));
-  });
-
-  it('round-trips through the manifest note', () => {
-    const key = cacheKey(base);
-    expect(cacheKeyOf({ notes: ['something', cacheKeyNote(key)] })).toBe(key);
-    expect(cacheKeyOf({ notes: ['cache_key not-a-key'] })).toBeNull();
   });
 });

@@ -26,9 +26,6 @@ import { componentConfigHash, type ResolvedComponent } from './run-config.js';
 
 export const CACHE_KEY_VERSION = 'cache_key_v1';
 
-/** The manifest note that records a component's cache key (the manifest has no field for it; the index reads it). */
-export const CACHE_KEY_NOTE = 'cache_key ';
-
 export interface CacheKeyInput {
   identity: RunIdentity;
   definition: ComponentDefinition<unknown>;
@@ -70,17 +67,6 @@ export function cacheKey(input: CacheKeyInput): string {
   });
 }
 
-export function cacheKeyNote(key: string): string {
-  return `${CACHE_KEY_NOTE}${key}`;
-}
-
-/** The cache key a manifest entry recorded, or null. */
-export function cacheKeyOf(entry: Pick<ManifestComponent, 'notes'>): string | null {
-  const note = entry.notes.find((n) => n.startsWith(CACHE_KEY_NOTE));
-  const key = note?.slice(CACHE_KEY_NOTE.length) ?? null;
-  return key !== null && /^[0-9a-f]{64}$/.test(key) ? key : null;
-}
-
 /** Where earlier results with a key may be (the run index answers this; manifests are checked before reuse). */
 export interface CacheLookup {
   candidates(key: string, component: ComponentName): { run_dir: string; run_id: string }[];
@@ -111,7 +97,7 @@ export async function reuseCached(lookup: CacheLookup, key: string, component: C
       skipped.push(`run ${candidate.run_id}: ${error.code}`);
       continue;
     }
-    if (!source || source.status === 'error' || cacheKeyOf(source) !== key) {
+    if (!source || source.status === 'error' || source.cache_key !== key) {
       skipped.push(`run ${candidate.run_id}: its manifest no longer has this result`);
       continue;
     }
@@ -122,7 +108,10 @@ export async function reuseCached(lookup: CacheLookup, key: string, component: C
     }
     const entry = {
       ...source,
-      notes: [cacheKeyNote(key)],
+      notes: [],
+      cache_key: key,
+      // nothing was computed here: the source's metrics describe its run, not this one
+      metrics: null,
       cache_hit: true,
       // the run that computed the artifacts (their meta run_id), also when the source itself reused them
       cache_source_run_id: source.cache_hit ? source.cache_source_run_id : candidate.run_id,

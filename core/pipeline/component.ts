@@ -101,6 +101,12 @@ export interface ComponentDefinition<Config = unknown> {
    */
   cacheInputs?(config: Config, env: { modelsDir: string }): Promise<unknown>;
   /**
+   * Optional: which of the registry models its config names this config reads from the models dir (the model
+   * pre-flight check, preflight.ts, looks only at those). Absent: all of them. Fewer when the models are served
+   * elsewhere (Triton) or the configured engine runs none.
+   */
+  localModels?(config: Config, named: readonly string[]): string[];
+  /**
    * Optional: writes the component's artifact with status empty and `reason` when it cannot run because a
    * required dependency is missing (not implemented, failed, or itself not run), so the run folder still holds
    * its artifact. Without it the orchestrator records the component empty with no artifact.

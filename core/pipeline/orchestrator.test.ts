@@ -8,6 +8,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prepareClipModelsDir, TEST_CLIP_IMAGE_ID, TEST_CLIP_TEXT_ID } from '../../test/helpers/clip-models.js';
+import { rewriteAsManifestV1 } from '../../test/helpers/manifest.js';
 import { numpyAvailableOrCi, runPython } from '../../test/helpers/python.js';
 import { useTempDirs } from '../../test/helpers/tmp.js';
 import { VideoFixtures } from '../../test/helpers/video-fixtures.js';
@@ -15,6 +16,7 @@ import { fake, table } from '../../test/e2e/fake-components.js';
 import type { ComponentName } from '../contracts/components.js';
 import type { Manifest, ManifestComponent } from '../contracts/manifest.js';
 import { RunIndex } from '../index/db.js';
+import { rebuildIndex } from '../index/sync.js';
 import { coreClipComponent } from '../providers/core_clip/index.js';
 import { OnnxSessionRegistry } from '../runtime/onnx/sessions.js';
 import type { MemorySnapshot } from '../runtime/planner/planner.js';
@@ -22,9 +24,7 @@ import type { ModelRegistry } from '../runtime/registry/index.js';
 import { validateRunDir } from '../schema/index.js';
 import { readManifest } from '../store/manifest.js';
 import { framesDir } from '../store/paths.js';
-import { cacheKeyOf } from './cache.js';
 import type { AnalysisEvent } from './events.js';
-import { metricsOf } from './metrics.js';
 import { analyzeVideo, resumeRun, type AnalyzeInput, type OrchestratorOptions, type RunOutcome } from './orchestrator.js';
 import type { Profile } from './profile.js';
 import type { ComponentTable } from './run-config.js';
@@ -118,14 +118,24 @@ describe('a run of core_clip, a dependant and an independent component', () => {
       expect(Date.parse(c.finished_at)).toBeGreaterThanOrEqual(Date.parse(c.started_at));
       expect(c.artifacts.length).toBe(1);
       expect(c.artifacts[0]!.sha256).toMatch(/^[0-9a-f]{64}$/);
-      expect(cacheKeyOf(c)).toMatch(/^[0-9a-f]{64}$/);
+      expect(c.cache_key).toMatch(/^[0-9a-f]{64}$/);
+    }
+  });
+
+  it('writes manifest_v2: cache key and metrics as fields, not as notes', async () => {
+    const written = JSON.parse(await fs.readFile(path.join(first.run_dir, 'manifest.json'), 'utf8')) as Manifest;
+    expect(written.manifest_version).toBe('manifest_v2');
+    for (const c of written.components) {
+      expect(c.cache_key).toMatch(/^[0-9a-f]{64}$/);
+      expect(c.metrics?.peak_rss_bytes).toBeGreaterThan(0);
+      expect(c.notes.filter((n) => n.startsWith('cache_key ') || n.startsWith('metrics '))).toEqual([]);
     }
   });
 
   it('plans core_clip’s batch before it starts and records it with the peak memory and throughput', async () => {
     const clip = entry(manifest, 'core_clip');
     expect(clip.notes.some((n) => /^batch_size 16: planned for cpu from the checklist/.test(n))).toBe(true);
-    const metrics = metricsOf(clip);
+    const metrics = clip.metrics!;
     expect(metrics.batch_size).toBe(16);
     expect(metrics.peak_rss_bytes).toBeGreaterThan(0);
     expect(metrics.units_done).toBeGreaterThan(0);
@@ -197,16 +207,16 @@ describe('a run of core_clip, a dependant and an independent component', () => {
       const third = await readManifest((await analyzeVideo({ video, profile: changed }, h.options())).run_dir);
       expect(third.run.config_hash).not.toBe(manifest.run.config_hash);
       expect(Object.fromEntries(third.components.map((c) => [c.name, c.cache_hit]))).toEqual({ core_clip: false, core_face_landmarks: false, text_processor: true });
-      expect(metricsOf(entry(third, 'core_clip')).batch_size).toBe(4);
-      expect(cacheKeyOf(entry(third, 'core_clip'))).not.toBe(cacheKeyOf(entry(manifest, 'core_clip')));
+      expect(entry(third, 'core_clip').metrics?.batch_size).toBe(4);
+      expect(entry(third, 'core_clip').cache_key).not.toBe(entry(manifest, 'core_clip').cache_key);
     });
 
     it('--no-cache recomputes everything', async () => {
       const forced = await readManifest((await analyzeVideo({ video, profile: chosen, noCache: true }, h.options())).run_dir);
       expect(forced.components.map((c) => c.cache_hit)).toEqual([false, false, false]);
       // the roots have the first run's keys (same inputs, only recomputed); core_face_landmarks reads a new core_clip artifact
-      for (const name of ['core_clip', 'text_processor'] as const) expect(cacheKeyOf(entry(forced, name))).toBe(cacheKeyOf(entry(manifest, name)));
-      expect(cacheKeyOf(entry(forced, 'core_face_landmarks'))).not.toBe(cacheKeyOf(entry(manifest, 'core_face_landmarks')));
+      for (const name of ['core_clip', 'text_processor'] as const) expect(entry(forced, name).cache_key).toBe(entry(manifest, name).cache_key);
+      expect(entry(forced, 'core_face_landmarks').cache_key).not.toBe(entry(manifest, 'core_face_landmarks').cache_key);
     });
 
     it('skips a cached result whose artifact no longer matches its manifest, and says so', async () => {
@@ -219,6 +229,34 @@ describe('a run of core_clip, a dependant and an independent component', () => {
       expect(again.components[0]).toMatchObject({ status: 'ok', cache_hit: false });
       expect(again.components[0]!.notes).toContain(`cache candidate skipped: run ${source.run_id}: text_processor/features.npz no longer matches its manifest digest`);
       w.index.close();
+    });
+
+    it('reuses a result of a run stored as manifest_v1: it validates, a rebuilt index finds its key and metrics, the hit is written as v2', async () => {
+      const w = await harness(table(fake('text_processor')));
+      const only = profile({ text_processor: { required: true } });
+      const source = await analyzeVideo({ video, profile: only }, w.options());
+      w.index.close();
+      const computed = entry(await readManifest(source.run_dir), 'text_processor');
+      const legacy = await rewriteAsManifestV1(source.run_dir);
+      expect(legacy.components[0]!.notes).toContain(`cache_key ${computed.cache_key}`);
+      expect(await validateRunDir(source.run_dir)).toMatchObject({ ok: true, problems: [], manifest_version: 'manifest_v1' });
+
+      const rebuilt = RunIndex.open(path.join(await tmp(), 'index.sqlite'));
+      try {
+        expect(await rebuildIndex(rebuilt, w.workspace)).toEqual({ runs: 1, skipped: [] });
+        expect(rebuilt.candidates(computed.cache_key!, 'text_processor').map((c) => c.run_id)).toEqual([source.run_id]);
+        const metrics = rebuilt.metrics(rebuilt.findRuns(source.run_id)[0]!).filter((m) => m.component === 'text_processor');
+        expect(Object.fromEntries(metrics.map((m) => [m.name, m.value]))).toEqual({ duration_ms: computed.duration_ms, ...computed.metrics });
+
+        const reused = await analyzeVideo({ video, profile: only }, w.options({ index: rebuilt }));
+        const hit = entry(await readManifest(reused.run_dir), 'text_processor');
+        expect(hit).toMatchObject({ cache_hit: true, cache_source_run_id: source.run_id, cache_key: computed.cache_key, metrics: null });
+        const written = JSON.parse(await fs.readFile(path.join(reused.run_dir, 'manifest.json'), 'utf8')) as Manifest;
+        expect(written.manifest_version).toBe('manifest_v2');
+        expect(written.components[0]!.notes.filter((n) => n.startsWith('cache_key ') || n.startsWith('metrics '))).toEqual([]);
+      } finally {
+        rebuilt.close();
+      }
     });
   });
 });

@@ -5,6 +5,8 @@
  * each component starts when the components it depends on are settled, through the process-wide scheduler.
  *
  * - Cache: a component whose key (cache.ts) matches an earlier ok/empty result reuses its artifacts.
+ * - Model pre-flight (preflight.ts): before the video is probed, a required component's missing model ends the run;
+ *   an optional one's is recorded as its error without running it.
  * - Required components fail fast: the run stops with status error and the component's error code, the others
  *   are cancelled. Optional ones are best-effort: their error is recorded and the run goes on.
  * - A component whose required dependency is missing becomes empty with `dependency_missing`.
@@ -17,7 +19,7 @@ import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { ComponentName } from '../contracts/components.js';
 import { isTrendflowError, TrendflowError } from '../contracts/errors.js';
-import type { Manifest, ManifestComponent, ManifestError } from '../contracts/manifest.js';
+import type { ComponentMetrics, Manifest, ManifestComponent, ManifestError } from '../contracts/manifest.js';
 import type { EmptyReason, RunStatus } from '../contracts/status.js';
 import { OnnxSessionRegistry } from '../runtime/onnx/sessions.js';
 import { findChecklistEntry, loadChecklist, type Checklist } from '../runtime/planner/checklist.js';
@@ -33,12 +35,13 @@ import { extractAudio, type AudioSamples } from '../video/audio.js';
 import { checkInputFile } from '../video/process.js';
 import { probeVideo, type VideoProbe } from '../video/probe.js';
 import { fixedBatch, plannedBatch, type PlannedBatch } from './batch.js';
-import { cacheKey, cacheKeyNote, reuseCached, type CacheLookup } from './cache.js';
+import { cacheKey, reuseCached, type CacheLookup } from './cache.js';
 import type { BatchingSpec, ComponentDefinition, ComponentInput, ComponentOutcome, ComponentRunContext } from './component.js';
 import { estimateRemainingMs, type AnalysisEvent, type AnalysisEventListener } from './events.js';
 import { digestFolder, readMetadataInput } from './inputs.js';
-import { metricsNote, PeakRssSampler, type ComponentMetrics } from './metrics.js';
+import { PeakRssSampler } from './metrics.js';
 import type { Profile } from './profile.js';
+import { checkModelFiles, componentModelFailures, requiredModelsFailure } from './preflight.js';
 import { COMPONENTS } from './registry.js';
 import { readRunRequest, RUN_REQUEST_FORMAT, writeRunRequest, type RunRequest } from './request.js';
 import { resolveRunConfig, type ComponentTable, type ResolvedComponent } from './run-config.js';
@@ -218,6 +221,8 @@ class RunExecution {
   private readonly scheduler: Scheduler;
   private readonly sessions: OnnxSessionRegistry;
   private readonly warnings: string[] = [];
+  /** Optional components whose models the pre-flight found unusable: recorded with this error, not run. */
+  private modelFailures = new Map<ComponentName, TrendflowError>();
   private finished = 0;
 
   constructor(
@@ -256,8 +261,15 @@ class RunExecution {
         if (this.resumed) this.record(await this.writer.setRunStatus('running'));
         else this.record(this.writer.manifest);
         this.emit({ type: 'run_started', run_id: this.runId, run_dir: this.runDir, video: this.videoPath, components: [...this.names], resumed: this.resumed });
-        this.probe = await probeVideo(this.videoPath, { signal: this.controller.signal });
         const done = new Map(this.writer.manifest.components.map((c) => [c.name, c]));
+        // the model pre-flight (preflight.ts), before the video is even probed: a required component's missing model
+        // ends the run here; an optional one's is recorded as its error without running it (runComponent)
+        const toRun = this.names.filter((name) => (done.get(name)?.status ?? 'error') === 'error');
+        const problems = await checkModelFiles(this.request.config, this.env.modelsDir, this.env.registry, this.env.components, toRun);
+        const stop = requiredModelsFailure(problems);
+        if (stop) throw stop;
+        this.modelFailures = componentModelFailures(problems);
+        this.probe = await probeVideo(this.videoPath, { signal: this.controller.signal });
         for (const name of this.names) {
           const previous = done.get(name);
           if (previous && previous.status !== 'error') {
@@ -360,6 +372,8 @@ class RunExecution {
     const started = performance.now();
     try {
       if (missing.length > 0) return await this.recordDependencyMissing(name, resolved, inputs, missing, startedAt, started);
+      const modelFailure = this.modelFailures.get(name);
+      if (modelFailure) throw modelFailure;
       const key = cacheKey({
         identity: this.request.identity,
         definition,
@@ -401,6 +415,8 @@ class RunExecution {
         model_signature: null,
         cache_hit: false,
         cache_source_run_id: null,
+        cache_key: null,
+        metrics: null,
       });
       if (resolved.required) this.fail({ error_code: failure.error_code, message: `required component ${name} failed: ${failure.message}` });
       return entry;
@@ -464,6 +480,8 @@ class RunExecution {
       model_signature: outcome?.model_signature ?? null,
       cache_hit: false,
       cache_source_run_id: null,
+      cache_key: null,
+      metrics: null,
     });
   }
 
@@ -532,11 +550,13 @@ class RunExecution {
           schema_version: definition.schemaVersion,
           ...time,
           device_used: outcome.device_used,
-          notes: [...outcome.notes, ...(batch ? [batch.note] : []), cacheKeyNote(key), ...cacheNotes, metricsNote(metrics)],
+          notes: [...outcome.notes, ...(batch ? [batch.note] : []), ...cacheNotes],
           models_used: outcome.models_used,
           model_signature: outcome.model_signature,
           cache_hit: false,
           cache_source_run_id: null,
+          cache_key: key,
+          metrics,
         } as ManifestComponent);
       },
       this.controller.signal,

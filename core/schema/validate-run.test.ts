@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { clipArtifact } from '../../test/helpers/artifacts.js';
-import { sampleIdentity } from '../../test/helpers/manifest.js';
+import { rewriteAsManifestV1, sampleIdentity } from '../../test/helpers/manifest.js';
 import { editManifest, samplePlans, writeSampleRun } from '../../test/helpers/run-fixture.js';
 import { useTempDirs } from '../../test/helpers/tmp.js';
 import type { Manifest } from '../contracts/manifest.js';
@@ -30,6 +30,15 @@ describe('validateRunDir', () => {
     expect(result.ok).toBe(true);
     expect(result.artifacts).toEqual(['core_clip/embeddings.npz', 'core_face_landmarks/landmarks.npz', 'loudness_extractor/loudness.npz']);
     expect(result.manifest?.run.run_id).toBe(identity.run_id);
+    expect(result.manifest_version).toBe('manifest_v2');
+  });
+
+  it('a run folder stored as manifest_v1 is valid for its version, and its manifest comes back as v2', async () => {
+    const runDir = await writeRun();
+    await rewriteAsManifestV1(runDir);
+    const result = await validateRunDir(runDir);
+    expect(result).toMatchObject({ ok: true, problems: [], manifest_version: 'manifest_v1' });
+    expect(result.manifest?.manifest_version).toBe('manifest_v2');
   });
 
   it('tampering with one byte of an artifact gives a sha256 problem', async () => {

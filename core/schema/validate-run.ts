@@ -1,9 +1,9 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { isTrendflowError } from '../contracts/errors.js';
-import { MANIFEST_FILE_NAME, type Manifest, type ManifestComponent } from '../contracts/manifest.js';
+import { MANIFEST_FILE_NAME, type Manifest, type ManifestComponent, type StoredManifest } from '../contracts/manifest.js';
 import type { RunIdentity } from '../contracts/meta.js';
-import { hashFile, manifestPath, RUN_LOCK_FILE, validateManifest } from '../store/index.js';
+import { checkStoredManifest, hashFile, manifestPath, RUN_LOCK_FILE } from '../store/index.js';
 import type { ArtifactSchema } from './format.js';
 import type { Problem, ProblemCode } from './problems.js';
 import { reprOf, scalarOf, type PyDict } from './pyvalues.js';
@@ -18,8 +18,13 @@ export interface ValidateRunOptions {
 export interface RunValidation {
   ok: boolean;
   problems: Problem[];
-  /** The manifest (null when it is missing or invalid, in which case nothing else was checked). */
+  /**
+   * The manifest, upgraded to the current version when the file is an older one (null when it is missing or
+   * invalid, in which case nothing else was checked).
+   */
   manifest: Manifest | null;
+  /** The version the file says: an older version is valid for that version and no problem (null when invalid). */
+  manifest_version: StoredManifest['manifest_version'] | null;
   /** Paths (relative to the run folder) of the artifacts the manifest lists, all of which were checked. */
   artifacts: string[];
 }
@@ -42,7 +47,7 @@ const CACHE_HIT_SHARED_FIELDS: ReadonlyArray<keyof RunIdentity> = ['platform_id'
 
 type Report = (code: ProblemCode, message: string, file: string, key?: string) => void;
 
-async function loadManifest(runDir: string, report: Report): Promise<Manifest | null> {
+async function loadManifest(runDir: string, report: Report): Promise<{ manifest: Manifest; version: StoredManifest['manifest_version'] } | null> {
   const file = manifestPath(runDir);
   let text: string;
   try {
@@ -60,9 +65,9 @@ async function loadManifest(runDir: string, report: Report): Promise<Manifest | 
     return null;
   }
   // one problem per schema error, rather than readManifest's single summarised error
-  const check = validateManifest(value);
+  const check = checkStoredManifest(value);
   for (const error of check.errors) report('manifest_invalid', error, file);
-  return check.ok ? (value as Manifest) : null;
+  return check.manifest && check.storedVersion ? { manifest: check.manifest, version: check.storedVersion } : null;
 }
 
 function schemaFor(component: string): ArtifactSchema | null {
@@ -197,13 +202,14 @@ export async function validateRunDir(runDir: string, options: ValidateRunOptions
   const report: Report = (code, message, file, key) => {
     problems.push({ path: file, ...(key === undefined ? {} : { key }), code, message });
   };
-  const manifest = await loadManifest(runDir, report);
-  if (!manifest) return { ok: false, problems, manifest: null, artifacts: [] };
+  const loaded = await loadManifest(runDir, report);
+  if (!loaded) return { ok: false, problems, manifest: null, manifest_version: null, artifacts: [] };
+  const { manifest } = loaded;
 
   const artifacts = manifest.components.flatMap((component) => component.artifacts.map((artifact) => artifact.path));
   for (const component of manifest.components) {
     await checkComponent(runDir, manifest, component, options, report, problems);
   }
   await checkUnlisted(runDir, new Set(artifacts), report);
-  return { ok: problems.length === 0, problems, manifest, artifacts };
+  return { ok: problems.length === 0, problems, manifest, manifest_version: loaded.version, artifacts };
 }

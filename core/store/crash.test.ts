@@ -4,7 +4,7 @@ import { existsSync, promises as fs, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { Manifest } from '../contracts/manifest.js';
+import { MANIFEST_VERSION, type Manifest } from '../contracts/manifest.js';
 import { sampleIdentity } from '../../test/helpers/manifest.js';
 import { useTempDirs } from '../../test/helpers/tmp.js';
 import { ManifestWriter, readManifest } from './manifest.js';
@@ -32,7 +32,7 @@ function notesFor(seq: number): string[] {
 /** The manifest the child writes as version `seq` (0 = the freshly created run, without components). */
 function expectedManifest(seq: number): Manifest {
   return {
-    manifest_version: 'manifest_v1',
+    manifest_version: MANIFEST_VERSION,
     run: {
       ...identity,
       status: 'running',
@@ -62,6 +62,8 @@ function expectedManifest(seq: number): Manifest {
               model_signature: null,
               cache_hit: false,
               cache_source_run_id: null,
+              cache_key: null,
+              metrics: null,
             },
           ],
   };
@@ -79,7 +81,7 @@ const entry = (s) => ({
   name: 'core_clip', kind: 'core', status: 'ok', empty_reason: null, artifacts: [], producer_version: '1.0.0',
   schema_version: 'core_clip_npz_v1', started_at: new Date(BASE_TIME).toISOString(),
   finished_at: new Date(BASE_TIME).toISOString(), duration_ms: s, device_used: 'cpu', error: null, notes: notesFor(s),
-  models_used: [], model_signature: null, cache_hit: false, cache_source_run_id: null,
+  models_used: [], model_signature: null, cache_hit: false, cache_source_run_id: null, cache_key: null, metrics: null,
 });
 const writer = mode === 'create'
   ? await ManifestWriter.create(runDirectory, { identity: ${JSON.stringify(identity)} }, { now })

@@ -3,7 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { COMPONENT_KINDS, COMPONENT_NAMES } from '../contracts/components.js';
 import { ERROR_CODES } from '../contracts/errors.js';
 import {
+  COMPONENT_METRIC_KEYS,
+  LEGACY_MANIFEST_VERSION,
   MANIFEST_VERSION,
+  type ComponentMetrics,
   type Manifest,
   type ManifestArtifact,
   type ManifestComponent,
@@ -12,9 +15,9 @@ import {
 } from '../contracts/manifest.js';
 import { MODEL_USED_KEYS, type ModelUsed } from '../contracts/meta.js';
 import { EMPTY_REASONS, RUN_STATUSES, STATUSES } from '../contracts/status.js';
-import { sampleComponent, sampleManifest } from '../../test/helpers/manifest.js';
+import { SAMPLE_COMPUTED, sampleComponent, sampleManifest, toManifestV1 } from '../../test/helpers/manifest.js';
 import { ID_PATTERN } from './identity.js';
-import { validateManifest } from './manifest-schema.js';
+import { checkStoredManifest, validateManifest } from './manifest-schema.js';
 
 interface ObjectSchema {
   required: string[];
@@ -23,7 +26,8 @@ interface ObjectSchema {
 }
 const schema = JSON.parse(readFileSync(new URL('../../schemas/manifest.json', import.meta.url), 'utf8')) as {
   'x-schema-version': string;
-  properties: Record<string, { const?: string }>;
+  properties: Record<string, { enum?: string[] }>;
+  then: { properties: { components: { items: { required: string[] } } } };
   $defs: Record<string, { enum?: readonly string[]; pattern?: string } & Partial<ObjectSchema>>;
 } & ObjectSchema;
 const def = (name: string) => schema.$defs[name] as ObjectSchema & { enum: string[]; pattern: string };
@@ -66,7 +70,11 @@ const componentKeys = [
   'model_signature',
   'cache_hit',
   'cache_source_run_id',
+  'cache_key',
+  'metrics',
 ] as const satisfies readonly (keyof ManifestComponent)[];
+/** The component fields manifest_v2 added: required there (the schema's top-level `then`), absent from manifest_v1. */
+const componentV2Keys = ['cache_key', 'metrics'] as const satisfies readonly (typeof componentKeys)[number][];
 const artifactKeys = ['path', 'bytes', 'sha256'] as const satisfies readonly (keyof ManifestArtifact)[];
 const errorKeys = ['error_code', 'message'] as const satisfies readonly (keyof ManifestError)[];
 const everyKeyListed: [
@@ -76,14 +84,15 @@ const everyKeyListed: [
   AllListed<ManifestArtifact, typeof artifactKeys>,
   AllListed<ManifestError, typeof errorKeys>,
   AllListed<ModelUsed, typeof MODEL_USED_KEYS>,
-] = [true, true, true, true, true, true];
+  AllListed<ComponentMetrics, typeof COMPONENT_METRIC_KEYS>,
+] = [true, true, true, true, true, true, true];
 
 const sorted = (values: readonly string[]) => [...values].sort();
 
 describe('schemas/manifest.json stays equal to core/contracts', () => {
   it('has the manifest version of the contracts', () => {
     expect(schema['x-schema-version']).toBe(MANIFEST_VERSION);
-    expect(schema.properties.manifest_version?.const).toBe(MANIFEST_VERSION);
+    expect(schema.properties.manifest_version?.enum).toEqual([LEGACY_MANIFEST_VERSION, MANIFEST_VERSION]);
   });
 
   it('uses the contract enums', () => {
@@ -111,16 +120,19 @@ describe('schemas/manifest.json stays equal to core/contracts', () => {
     const cases: [ObjectSchema, readonly string[], readonly string[]][] = [
       [schema, manifestKeys, []],
       [def('run'), runRequired, runOptional],
-      [def('component'), componentKeys, []],
+      // the v2 fields are optional in $defs.component and required by the top-level `then` (manifest_v2)
+      [def('component'), componentKeys.filter((key) => !(componentV2Keys as readonly string[]).includes(key)), componentV2Keys],
       [def('artifact'), artifactKeys, []],
       [def('error'), errorKeys, []],
       [def('modelUsed'), MODEL_USED_KEYS, []],
+      [def('metrics'), [], COMPONENT_METRIC_KEYS],
     ];
     for (const [objectSchema, required, optional] of cases) {
       expect(objectSchema.additionalProperties).toBe(false);
-      expect(sorted(objectSchema.required)).toEqual(sorted(required));
+      expect(sorted(objectSchema.required ?? [])).toEqual(sorted(required));
       expect(sorted(Object.keys(objectSchema.properties))).toEqual(sorted([...required, ...optional]));
     }
+    expect(sorted(schema.then.properties.components.items.required)).toEqual(sorted(componentV2Keys));
   });
 });
 
@@ -142,6 +154,8 @@ describe('validateManifest', () => {
         device_used: null,
       },
       { ...sampleComponent('core_clip'), cache_hit: true, cache_source_run_id: '20251231T235959Z-00000000' },
+      { ...sampleComponent('text_processor', 'text'), ...SAMPLE_COMPUTED },
+      { ...sampleComponent('tempo_extractor', 'audio'), metrics: {} },
     ];
     expect(validateManifest(manifest)).toEqual({ ok: true, errors: [] });
   });
@@ -184,9 +198,19 @@ describe('validateManifest', () => {
     ['an artifact path with an empty segment', (m) => (m.components[0].artifacts[0].path = 'core_clip//a.npz'), '/components/0/artifacts/0/path'],
     ['an unknown model runtime', (m) => (m.components[0].models_used[0].runtime = 'cloud'), '/components/0/models_used/0/runtime'],
     ['a duplicate component', (m) => m.components.push(sampleComponent()), '/components/1/name duplicate component core_clip'],
+    ['a v2 entry without cache_key', (m) => delete m.components[0].cache_key, "must have required property 'cache_key'"],
+    ['a v2 entry without metrics', (m) => delete m.components[0].metrics, "must have required property 'metrics'"],
+    ['an upper-case cache_key', (m) => (m.components[0].cache_key = 'F'.repeat(64)), '/components/0/cache_key'],
+    ['a short cache_key', (m) => (m.components[0].cache_key = 'f'.repeat(63)), '/components/0/cache_key'],
+    ['a cache_key that is not a string', (m) => (m.components[0].cache_key = 42), '/components/0/cache_key'],
+    ['an unknown metric', (m) => (m.components[0].metrics.gpu_seconds = 1), 'must NOT have additional properties (gpu_seconds)'],
+    ['a metric that is not a number', (m) => (m.components[0].metrics.units_done = '12'), '/components/0/metrics/units_done'],
+    ['a fractional batch_size', (m) => (m.components[0].metrics.batch_size = 1.5), '/components/0/metrics/batch_size'],
+    ['metrics as a list', (m) => (m.components[0].metrics = [1, 2]), '/components/0/metrics'],
   ];
   it.each(broken)('rejects %s', (_label, breakIt, expected) => {
     const manifest = sampleManifest() as unknown as Record<string, any>;
+    manifest.components[0] = { ...manifest.components[0], ...structuredClone(SAMPLE_COMPUTED) };
     breakIt(manifest);
     const result = validateManifest(manifest);
     expect(result.ok).toBe(false);
@@ -199,5 +223,47 @@ describe('validateManifest', () => {
       expect(result.ok).toBe(false);
       expect(result.errors.length).toBeGreaterThan(0);
     }
+  });
+});
+
+describe('manifest_v1 (the version before cache_key and metrics were fields)', () => {
+  it('is valid as manifest_v1, and a v1 entry may not have the v2 fields', () => {
+    expect(validateManifest(toManifestV1(sampleManifest()))).toEqual({ ok: true, errors: [] });
+    const mixed = toManifestV1(sampleManifest()) as unknown as Record<string, any>;
+    mixed.components[0].cache_key = 'f'.repeat(64);
+    const result = validateManifest(mixed);
+    expect(result.ok).toBe(false);
+    expect(result.errors.some((line) => line.startsWith('/components/0/cache_key')), result.errors.join('\n')).toBe(true);
+  });
+
+  it('upgrades to the current version: the cache_key and metrics notes become the fields, other notes stay in order', () => {
+    const manifest = sampleManifest();
+    manifest.components[0] = { ...manifest.components[0]!, ...SAMPLE_COMPUTED, notes: ['batch_size 8: planned for cpu', 'cache hit: artifacts hard-linked from run r0'] };
+    manifest.components.push(sampleComponent('text_processor', 'text'));
+    const legacy = toManifestV1(manifest);
+    expect(legacy.components[0]!.notes.slice(2)).toEqual([`cache_key ${'f'.repeat(64)}`, 'metrics {"batch_size":8,"peak_rss_bytes":1000000,"throughput_per_s":8,"units_done":12}']);
+    expect(checkStoredManifest(legacy)).toEqual({ ok: true, errors: [], manifest, storedVersion: LEGACY_MANIFEST_VERSION });
+  });
+
+  it('keeps notes that do not parse as a key or metrics, with null fields', () => {
+    const legacy = toManifestV1(sampleManifest());
+    legacy.components[0]!.notes = ['cache_key not-a-key', 'metrics {broken', 'metrics [1]'];
+    const { manifest } = checkStoredManifest(legacy);
+    expect(manifest?.components[0]).toMatchObject({ cache_key: null, metrics: null, notes: ['cache_key not-a-key', 'metrics {broken', 'metrics [1]'] });
+  });
+
+  it('keeps only the known, finite metrics of a v1 note, and refuses one that does not fit manifest_v2', () => {
+    const legacy = toManifestV1(sampleManifest());
+    legacy.components[0]!.notes.push('metrics {"batch_size":4,"note":"x","units_done":null}');
+    expect(checkStoredManifest(legacy).manifest?.components[0]?.metrics).toEqual({ batch_size: 4 });
+    legacy.components[0]!.notes = ['metrics {"batch_size":0}'];
+    const refused = checkStoredManifest(legacy);
+    expect(refused).toMatchObject({ ok: false, manifest: null, storedVersion: LEGACY_MANIFEST_VERSION });
+    expect(refused.errors).toContain('/components/0/metrics/batch_size must be >= 1 (after upgrading manifest_v1 to manifest_v2)');
+  });
+
+  it('leaves a current manifest as it is', () => {
+    const manifest = sampleManifest();
+    expect(checkStoredManifest(manifest)).toEqual({ ok: true, errors: [], manifest, storedVersion: MANIFEST_VERSION });
   });
 });

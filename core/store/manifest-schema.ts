@@ -3,7 +3,8 @@ import { fileURLToPath } from 'node:url';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { TrendflowError } from '../contracts/errors.js';
-import { MANIFEST_VERSION, type Manifest } from '../contracts/manifest.js';
+import { MANIFEST_VERSION, type Manifest, type StoredManifest } from '../contracts/manifest.js';
+import { upgradeManifest } from './manifest-upgrade.js';
 
 // ajv-formats is CommonJS; under NodeNext its plugin function is the `default` member of the module object.
 const addFormats = addFormatsModule.default;
@@ -14,11 +15,19 @@ export interface ManifestValidation {
   errors: string[];
 }
 
-let compiled: ValidateFunction<Manifest> | undefined;
+/** A manifest.json as read: valid for the version it says, and as the current version. */
+export interface StoredManifestCheck extends ManifestValidation {
+  /** The manifest upgraded to MANIFEST_VERSION (null when not ok). */
+  manifest: Manifest | null;
+  /** The version the file says, once it is valid for it (e.g. `manifest_v1` for a file the upgrade changed). */
+  storedVersion: StoredManifest['manifest_version'] | null;
+}
+
+let compiled: ValidateFunction<StoredManifest> | undefined;
 
 /**
- * Validates a parsed manifest.json against schemas/manifest.json, plus what JSON Schema cannot say (component
- * names are unique). The schema is compiled on first use and reused.
+ * Validates a parsed manifest.json (either version) against schemas/manifest.json, plus what JSON Schema cannot
+ * say (component names are unique). The schema is compiled on first use and reused.
  */
 export function validateManifest(value: unknown): ManifestValidation {
   compiled ??= compileManifestSchema();
@@ -32,10 +41,30 @@ export function validateManifest(value: unknown): ManifestValidation {
 }
 
 /**
+ * What every reader of a manifest.json uses: validates it for the version it says, upgrades an older version in
+ * memory (core/store/manifest-upgrade.ts) and checks the result against the current version, so code past this
+ * point sees only MANIFEST_VERSION.
+ */
+export function checkStoredManifest(value: unknown): StoredManifestCheck {
+  const check = validateManifest(value);
+  if (!check.ok) return { ...check, manifest: null, storedVersion: null };
+  const stored = value as StoredManifest;
+  const manifest = upgradeManifest(stored);
+  if (manifest !== stored) {
+    const upgraded = validateManifest(manifest);
+    if (!upgraded.ok) {
+      const errors = upgraded.errors.map((error) => `${error} (after upgrading ${stored.manifest_version} to ${MANIFEST_VERSION})`);
+      return { ok: false, errors, manifest: null, storedVersion: stored.manifest_version };
+    }
+  }
+  return { ok: true, errors: [], manifest, storedVersion: stored.manifest_version };
+}
+
+/**
  * schemas/manifest.json sits two folders above this module in the sources (core/store/) and three above it in
  * the build (dist/core/store/). Its `x-schema-version` must be the version this code writes.
  */
-function compileManifestSchema(): ValidateFunction<Manifest> {
+function compileManifestSchema(): ValidateFunction<StoredManifest> {
   for (const relative of ['../../schemas/manifest.json', '../../../schemas/manifest.json']) {
     const url = new URL(relative, import.meta.url);
     let text: string;
@@ -63,7 +92,7 @@ function compileManifestSchema(): ValidateFunction<Manifest> {
     const ajv = new Ajv2020({ allErrors: true, strict: true });
     addFormats(ajv);
     ajv.addVocabulary(['x-schema-version']);
-    return ajv.compile<Manifest>(schema);
+    return ajv.compile<StoredManifest>(schema);
   }
   throw new TrendflowError('schema_not_found', 'schemas/manifest.json not found next to core/');
 }
@@ -80,7 +109,7 @@ function formatError(error: ErrorObject): string {
   return `${where} ${error.message ?? error.keyword}${extra}`;
 }
 
-function duplicateComponents(manifest: Manifest): string[] {
+function duplicateComponents(manifest: StoredManifest): string[] {
   const seen = new Set<string>();
   const errors: string[] = [];
   manifest.components.forEach((component, index) => {

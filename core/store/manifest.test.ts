@@ -5,8 +5,8 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { ManifestComponent } from '../contracts/manifest.js';
-import { sampleComponent, sampleIdentity } from '../../test/helpers/manifest.js';
+import type { Manifest, ManifestComponent } from '../contracts/manifest.js';
+import { rewriteAsManifestV1, SAMPLE_COMPUTED, sampleComponent, sampleIdentity } from '../../test/helpers/manifest.js';
 import { useTempDirs } from '../../test/helpers/tmp.js';
 import { RUN_LOCK_FILE } from './lock.js';
 import { ManifestWriter, describeArtifact, readManifest } from './manifest.js';
@@ -250,6 +250,26 @@ describe('readManifest', () => {
       message: expect.stringContaining("/run must have required property 'platform_id'"),
       details: { path: file },
     });
+  });
+
+  it('reads a manifest_v1 upgraded in memory and leaves the file alone; the next write rewrites it as manifest_v2', async () => {
+    const { dir, writer } = await newRun();
+    const entry = { ...sampleComponent(), ...SAMPLE_COMPUTED, notes: ['batch_size 8: planned for cpu'] };
+    const current = await writer.upsertComponent(entry);
+    await writer.close();
+    const legacy = await rewriteAsManifestV1(dir);
+    const before = await fs.readFile(manifestPath(dir), 'utf8');
+    expect(legacy.components[0]!.notes).toHaveLength(3);
+
+    expect(await readManifest(dir)).toEqual(current);
+    expect(await fs.readFile(manifestPath(dir), 'utf8')).toBe(before);
+
+    const reopened = await ManifestWriter.open(dir, { now: steppingClock(Date.parse('2026-02-01T00:00:00.000Z')) });
+    await reopened.setRunStatus('ok');
+    await reopened.close();
+    const written = JSON.parse(await fs.readFile(manifestPath(dir), 'utf8')) as Manifest;
+    expect(written.manifest_version).toBe('manifest_v2');
+    expect(written.components).toEqual([entry]);
   });
 });
 

@@ -14,7 +14,7 @@ import { removeAtomicLeftovers, writeFileAtomic } from './atomic.js';
 import { hashFile } from './hash.js';
 import type { RunSource } from './identity.js';
 import { acquireRunLock, type RunLock } from './lock.js';
-import { validateManifest } from './manifest-schema.js';
+import { checkStoredManifest, validateManifest } from './manifest-schema.js';
 import { manifestPath } from './paths.js';
 
 export interface ManifestWriterOptions {
@@ -156,7 +156,10 @@ export class ManifestWriter {
   }
 }
 
-/** Reads and validates `<runDirectory>/manifest.json`. */
+/**
+ * Reads and validates `<runDirectory>/manifest.json`; a manifest_v1 comes back upgraded to the current version
+ * (its file is rewritten as such only when a writer next changes the run).
+ */
 export async function readManifest(runDirectory: string): Promise<Manifest> {
   const file = manifestPath(runDirectory);
   let text: string;
@@ -177,13 +180,13 @@ export async function readManifest(runDirectory: string): Promise<Manifest> {
       cause: error,
     });
   }
-  const check = validateManifest(value);
-  if (!check.ok) {
+  const check = checkStoredManifest(value);
+  if (!check.manifest) {
     throw new TrendflowError('manifest_invalid', `manifest does not match schemas/manifest.json: ${summarize(check.errors)}`, {
       path: file,
     });
   }
-  return value as Manifest;
+  return check.manifest;
 }
 
 /**

@@ -1,5 +1,16 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
 import type { ComponentName, ComponentKind } from '../../core/contracts/components.js';
-import { MANIFEST_VERSION, type Manifest, type ManifestComponent } from '../../core/contracts/manifest.js';
+import {
+  LEGACY_MANIFEST_VERSION,
+  MANIFEST_FILE_NAME,
+  MANIFEST_VERSION,
+  type LegacyManifest,
+  type LegacyManifestComponent,
+  type Manifest,
+  type ManifestComponent,
+} from '../../core/contracts/manifest.js';
+import { canonicalJson } from '../../core/store/identity.js';
 import type { RunIdentity } from '../../core/contracts/meta.js';
 
 /** A valid run identity for tests. */
@@ -15,7 +26,7 @@ export function sampleIdentity(overrides: Partial<RunIdentity> = {}): RunIdentit
   };
 }
 
-/** A valid `ok` component entry; spread overrides to make other variants. */
+/** A valid `ok` component entry (without cache key and metrics); spread overrides to make other variants. */
 export function sampleComponent(
   name: ComponentName = 'core_clip',
   kind: ComponentKind = 'core',
@@ -48,8 +59,16 @@ export function sampleComponent(
     model_signature: 'd'.repeat(64),
     cache_hit: false,
     cache_source_run_id: null,
+    cache_key: null,
+    metrics: null,
   };
 }
+
+/** The fields of an entry the orchestrator computed: its cache key and what computing it took. */
+export const SAMPLE_COMPUTED = {
+  cache_key: 'f'.repeat(64),
+  metrics: { batch_size: 8, peak_rss_bytes: 1_000_000, units_done: 12, throughput_per_s: 8 },
+} as const satisfies Pick<ManifestComponent, 'cache_key' | 'metrics'>;
 
 /** A valid manifest with one component. */
 export function sampleManifest(): Manifest {
@@ -67,4 +86,32 @@ export function sampleManifest(): Manifest {
     },
     components: [sampleComponent()],
   };
+}
+
+/**
+ * The manifest_v1 form of a current manifest, as a store written before manifest_v2 holds it: each entry's
+ * `cache_key` and `metrics` fields become the `cache_key <hex>` and `metrics {canonical json}` notes v1 kept
+ * them in, after the entry's other notes.
+ */
+export function toManifestV1(manifest: Manifest): LegacyManifest {
+  return {
+    manifest_version: LEGACY_MANIFEST_VERSION,
+    run: manifest.run,
+    components: manifest.components.map(({ cache_key, metrics, ...entry }) => ({
+      ...entry,
+      notes: [
+        ...entry.notes,
+        ...(cache_key === null ? [] : [`cache_key ${cache_key}`]),
+        ...(metrics === null ? [] : [`metrics ${canonicalJson(metrics)}`]),
+      ],
+    })) as LegacyManifestComponent[],
+  };
+}
+
+/** Rewrites a run folder's manifest.json back to manifest_v1 (see toManifestV1). */
+export async function rewriteAsManifestV1(runDir: string): Promise<LegacyManifest> {
+  const file = path.join(runDir, MANIFEST_FILE_NAME);
+  const legacy = toManifestV1(JSON.parse(await fs.readFile(file, 'utf8')) as Manifest);
+  await fs.writeFile(file, `${JSON.stringify(legacy, null, 2)}\n`);
+  return legacy;
 }

@@ -3,6 +3,8 @@
  * [--models-dir DIR] [--run-id ID] [--no-cache] [--json] [--prediction-model DIR...]` (DESIGN.md §2): one run per video through the
  * orchestrator (core/pipeline). Progress goes to stderr; stdout gets one summary per video (one JSON object per
  * line with --json). Exit code 0 when every run is ok, 1 when any failed, 130 when cancelled (Ctrl-C), 2 for usage.
+ * Before the first video the models the config names are checked (core/pipeline/preflight.ts): a required
+ * component's missing model ends the command with exit 1 and one line per file, nothing analysed.
  */
 import os from 'node:os';
 import path from 'node:path';
@@ -71,11 +73,12 @@ export function registerAnalyzeCommand(program: Command): void {
  * other commands of the CLI start without loading it.
  */
 async function analyze(videos: string[], options: AnalyzeCliOptions): Promise<number> {
-  const [{ openIndex }, { planVideoConcurrency }, { analyzeVideo }, { DEFAULT_PROFILE, loadProfile }, { COMPONENTS }, { resolveRunConfig }, { Scheduler }, { OnnxSessionRegistry }, { probeMemory }, { loadRegistry, resolveModelsDir }, { resolveWorkspace }] =
+  const [{ openIndex }, { planVideoConcurrency }, { analyzeVideo }, { checkModelFiles, problemLines }, { DEFAULT_PROFILE, loadProfile }, { COMPONENTS }, { resolveRunConfig }, { Scheduler }, { OnnxSessionRegistry }, { probeMemory }, { loadRegistry, resolveModelsDir }, { resolveWorkspace }] =
     await Promise.all([
       import('../../index/sync.js'),
       import('../../pipeline/batch.js'),
       import('../../pipeline/orchestrator.js'),
+      import('../../pipeline/preflight.js'),
       import('../../pipeline/profile.js'),
       import('../../pipeline/registry.js'),
       import('../../pipeline/run-config.js'),
@@ -97,6 +100,15 @@ async function analyze(videos: string[], options: AnalyzeCliOptions): Promise<nu
   const registry = await loadRegistry({ modelsDir });
   // the config is resolved per run too; resolving it here first reports a bad profile or param before any video
   const config = resolveRunConfig({ profile, only, components: COMPONENTS, registry });
+  // the model pre-flight once for the whole batch: a required component's unusable model stops here, one line per
+  // file with the command that fixes it, before any video is decoded; an optional one's is said once, and each run
+  // records that component's error without running it
+  const problems = await checkModelFiles(config, modelsDir, registry, COMPONENTS);
+  const stop = problems.some((problem) => problem.required);
+  for (const { error_code, line } of problemLines(problems)) {
+    process.stderr.write(stop ? `trendflow: ${error_code}: ${line}\n` : `trendflow: warning: ${error_code}: ${line} (recorded as that component's error; the run goes on)\n`);
+  }
+  if (stop) return 1;
   const index = await openIndex(workspace);
   const sessions = new OnnxSessionRegistry();
   const controller = new AbortController();

@@ -7,7 +7,6 @@ import type { Command } from 'commander';
 import type { Manifest } from '../../contracts/manifest.js';
 import { findRunDir } from '../../index/lookup.js';
 import { openIndex, reconcileIndex } from '../../index/sync.js';
-import { metricsOf } from '../../pipeline/metrics.js';
 import { readRunRequest } from '../../pipeline/request.js';
 import { readManifest } from '../../store/manifest.js';
 import { resolveWorkspace } from '../../store/paths.js';
@@ -41,7 +40,7 @@ export function registerShowCommand(program: Command): void {
           for (const m of index.metrics(row)) (metrics[m.component || 'run'] ??= {})[m.name] = m.value;
         } else {
           // a run folder outside this workspace's index: its metrics straight from the manifest
-          for (const c of manifest.components) metrics[c.name] = { duration_ms: c.duration_ms, ...metricsOf(c) };
+          for (const c of manifest.components) metrics[c.name] = { duration_ms: c.duration_ms, ...c.metrics };
         }
       } finally {
         index.close();

@@ -47,6 +47,8 @@ export const coreClipComponent: ComponentDefinition<CoreClipComponentConfig> = {
     defaults,
   ),
   batching: (config) => ({ device: config.runtime === 'triton' ? 'cuda' : config.device, fixed: config.runtime === 'triton' ? (config.triton?.batch_size ?? null) : config.batch_size }),
+  // on Triton the server holds both encoders (`triton export-repo`); the BPE vocabulary is read here either way
+  localModels: (config, named) => (config.runtime === 'triton' ? named.filter((id) => id === config.vocab_model) : [...named]),
   async run(ctx, config) {
     if (ctx.batchSize === null) throw new TrendflowError('internal_error', 'core_clip runs with a planned batch size');
     const setup = await setupCoreClip(config, ctx.models);

@@ -51,6 +51,8 @@ export const coreOpticalFlowComponent: ComponentDefinition<CoreOpticalFlowConfig
   ),
   // one pair per model call (batch dimension fixed at 1): the batch is the pairs read per step
   batching: (config) => ({ device: config.engine === 'raft' ? config.device : 'cpu', fixed: config.batch_size }),
+  // block matching runs no model: the RAFT id its config still names is not read
+  localModels: (config, named) => (config.engine === 'raft' ? [...named] : []),
   async run(ctx, config) {
     if (ctx.batchSize === null) throw new TrendflowError('internal_error', 'core_optical_flow runs with a planned batch size');
     const result = await runCoreOpticalFlow(ctx, config, ctx.batchSize);
