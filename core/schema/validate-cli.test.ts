@@ -3,6 +3,7 @@ import { existsSync, promises as fs, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { clipArtifact, faceArtifact } from '../../test/helpers/artifacts.js';
+import { rewriteAsManifestV1 } from '../../test/helpers/manifest.js';
 import { writeSampleRun } from '../../test/helpers/run-fixture.js';
 import { useTempDirs } from '../../test/helpers/tmp.js';
 import { ndarray, writeNpzFile, type PyValue } from '../npz/index.js';
@@ -123,6 +124,10 @@ describe('trendflow validate', () => {
     const ok = trendflow('validate', runDir);
     expect(ok.stdout).toMatch(new RegExp(`^OK ${runDir}: run \\S+ \\(ok\\), 3 components, 3 artifacts\\n$`));
     expect(ok.status).toBe(0);
+    // an older store's manifest is valid for its version, and the line says which
+    const legacy = await writeSampleRun(await tmp());
+    await rewriteAsManifestV1(legacy);
+    expect(trendflow('validate', legacy).stdout).toMatch(new RegExp(`^OK ${legacy}: run \\S+ \\(ok\\), 3 components, 3 artifacts, manifest_v1\\n$`));
 
     const file = path.join(runDir, 'loudness_extractor', 'loudness.npz');
     const bytes = await fs.readFile(file);

@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
 import { TrendflowError, type ErrorCode } from '../../contracts/errors.js';
+import { LEGACY_MANIFEST_VERSION } from '../../contracts/manifest.js';
 import { formatProblem, validateNpzFile, validateRunDir, type Problem } from '../../schema/index.js';
 
 interface ValidateOptions {
@@ -40,7 +41,10 @@ async function validatePath(target: string, options: ValidateOptions): Promise<O
       ok: result.ok,
       problems: result.problems,
       summary: manifest
-        ? `run ${manifest.run.run_id} (${manifest.run.status}), ${manifest.components.length} components, ${result.artifacts.length} artifacts`
+        ? `run ${manifest.run.run_id} (${manifest.run.status}), ${manifest.components.length} components, ${result.artifacts.length} artifacts${
+            // an older store's manifest is valid for its version; say so, since the next change rewrites it as v2
+            result.manifest_version === LEGACY_MANIFEST_VERSION ? `, ${LEGACY_MANIFEST_VERSION}` : ''
+          }`
         : 'no valid manifest.json',
     };
   }
