@@ -190,6 +190,8 @@ describe.skipIf(!chromiumAvailable)('the workstation in Chromium (browser mode)'
     await byTest('view-overview').waitFor();
     expect(await byTest('components-table').locator('tbody tr').count()).toBe(10);
     expect(await byTest('component-core_clip').innerText()).toMatch(/test-clip-image[\s\S]*embeddings\.npz/);
+    // what the orchestrator measured (manifest_v2 metrics): the frames it embedded, their rate, the peak memory
+    expect(await byTest('component-core_clip').getByTestId('component-metrics').innerText()).toMatch(/^\d+ units · [\d.,]+\/s · peak [\d.]+ [KMG]?B$/);
     expect(await byTest('component-core_face_landmarks').innerText()).toMatch(/libfacedetection[\s\S]*FaceMeshBarracuda[\s\S]*landmarks\.npz/);
     expect(await byTest('validation-panel').innerText()).toContain('valid');
     expect(await byTest('frames-panel').innerText()).toContain(`${8 * RUN_A_FPS} stored frames at 320×180`);

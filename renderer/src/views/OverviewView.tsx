@@ -1,4 +1,5 @@
 import type { FeatureTable, RunOverview, RunRef } from '../../../core/api/contract.js';
+import type { ComponentMetrics } from '../../../core/contracts/manifest.js';
 import { EmptyState, ErrorNotice, Loading, StatusBadge, UnavailableNotice } from '../components/Notice.js';
 import { formatBytes, formatDate, formatMs, formatNumber, formatTime, shortHash } from '../format.js';
 import { useApi } from '../hooks.js';
@@ -129,7 +130,10 @@ function ComponentsPanel({ overview }: { overview: RunOverview }) {
                     ) : null}
                     {c.cache_hit ? <div className="small muted">cache hit from {c.cache_source_run_id}</div> : null}
                   </td>
-                  <td className="num">{formatMs(c.duration_ms)}</td>
+                  <td className="num">
+                    {formatMs(c.duration_ms)}
+                    <MetricsNote metrics={c.metrics} />
+                  </td>
                   <td>
                     {c.device_used ?? '—'}
                     <BatchNote notes={c.notes} />
@@ -161,6 +165,21 @@ function ComponentsPanel({ overview }: { overview: RunOverview }) {
           </table>
         </div>
       )}
+    </div>
+  );
+}
+
+/** What the orchestrator measured (manifest_v2 `metrics`): units done, their rate, the process's peak memory. */
+function MetricsNote({ metrics }: { metrics: ComponentMetrics | null }) {
+  if (!metrics) return null;
+  const parts = [
+    metrics.units_done !== undefined ? `${formatNumber(metrics.units_done)} units` : null,
+    metrics.throughput_per_s !== undefined ? `${formatNumber(metrics.throughput_per_s)}/s` : null,
+    metrics.peak_rss_bytes !== undefined ? `peak ${formatBytes(metrics.peak_rss_bytes)}` : null,
+  ].filter((part): part is string => part !== null);
+  return parts.length === 0 ? null : (
+    <div className="small muted" data-testid="component-metrics">
+      {parts.join(' · ')}
     </div>
   );
 }
