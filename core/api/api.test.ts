@@ -520,7 +520,13 @@ describe('settings', () => {
     const { redis_url: _none, ...older } = saved.settings;
     await fs.writeFile(file, JSON.stringify(older));
     expect((await call('settings.get', {}, own)).settings.redis_url).toBeNull();
-    expect((await call('settings.update', { patch: { redis_url: 'redis://:secret@queue-host:6379/2' } }, own)).settings.redis_url).toBe('redis://:secret@queue-host:6379/2');
+    // the password is kept in the file and never shown; the form's unchanged (redacted) URL keeps it
+    expect((await call('settings.update', { patch: { redis_url: 'redis://:secret@queue-host:6379/2' } }, own)).settings.redis_url).toBe('redis://:***@queue-host:6379/2');
+    expect((await call('settings.get', {}, own)).settings.redis_url).toBe('redis://:***@queue-host:6379/2');
+    expect(JSON.parse(await fs.readFile(file, 'utf8')).redis_url).toBe('redis://:secret@queue-host:6379/2');
+    await call('settings.update', { patch: { redis_url: 'redis://:***@queue-host:6379/2', device: 'cpu' } }, own);
+    expect(JSON.parse(await fs.readFile(file, 'utf8')).redis_url).toBe('redis://:secret@queue-host:6379/2');
+    expect((await call('settings.update', { patch: { redis_url: 'redis://other-host:6379' } }, own)).settings.redis_url).toBe('redis://other-host:6379');
     expect(await codeOf('settings.update', { patch: { redis_url: 'https://queue-host' } }, own)).toBe('invalid_argument');
   });
 });

@@ -14,7 +14,7 @@ import { storeDir } from '../store/index.js';
 import { checkInputFile } from '../video/process.js';
 import { checkInputPath, defaultVideoDirs, listProfiles, listVideoFiles, resolveProfileReference } from './analysis.js';
 import { RunCatalog } from './catalog.js';
-import type { ApiHandlers, ApiMethod, ApiResponse, ApiResult, RunOverview } from './contract.js';
+import type { ApiHandlers, ApiMethod, ApiResponse, ApiResult, RunOverview, SettingsState } from './contract.js';
 import { ApiEventHub } from './events.js';
 import { createExport } from './export.js';
 import { AnalysisJobs, analysisWorkerEntry, type AnalysisWorkerSpawner } from './jobs.js';
@@ -25,6 +25,7 @@ import { checkParams } from './params.js';
 import { SETTINGS_FILE_NAME, SettingsFile } from './settings.js';
 import { clipView, faceLandmarksView, facesView, featureTables, pacingView, predictionView, shotThumbnails, timelineView } from './views.js';
 import { RunValidationCache } from './validation-cache.js';
+import { redactRedisUrl } from '../queue/url.js';
 
 export interface WorkstationApiOptions {
   /** The workspace: frames_dirs under `frames/`, settings in `settings.json`. */
@@ -56,6 +57,12 @@ export interface WorkstationApi {
 }
 
 const DEFAULT_CLIP_ROWS = 1000;
+
+/** The settings as the API shows them: the Redis password stays in the settings file (browser mode serves any tab holding the token). */
+function withoutSecrets(state: SettingsState): SettingsState {
+  const url = state.settings.redis_url;
+  return url === null ? state : { ...state, settings: { ...state.settings, redis_url: redactRedisUrl(url) } };
+}
 
 export function createWorkstationApi(options: WorkstationApiOptions): WorkstationApi {
   const workspace = path.resolve(options.workspace);
@@ -179,8 +186,13 @@ export function createWorkstationApi(options: WorkstationApiOptions): Workstatio
     'analysis.list': async () => ({ jobs: jobs.list() }),
     'export.create': async (params) => createExport(params, catalog, workspace, options.mode),
 
-    'settings.get': async () => settings.read(),
-    'settings.update': async ({ patch }) => settings.update(patch),
+    'settings.get': async () => withoutSecrets(await settings.read()),
+    'settings.update': async ({ patch }) => {
+      const stored = (await settings.read()).settings.redis_url;
+      // the form sends back the URL it was shown: the redacted form of the stored one keeps the stored password
+      const unchanged = stored !== null && typeof patch.redis_url === 'string' && patch.redis_url === redactRedisUrl(stored);
+      return withoutSecrets(await settings.update(unchanged ? { ...patch, redis_url: stored } : patch));
+    },
 
     'models.status': async ({ verify }) => modelsStatus(await modelsDir(), verify ?? false),
 

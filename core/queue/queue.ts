@@ -5,6 +5,9 @@
 import { Queue, type ConnectionOptions } from 'bullmq';
 import type { ComponentName } from '../contracts/components.js';
 import { isTrendflowError, TrendflowError } from '../contracts/errors.js';
+import { redactRedisUrl } from './url.js';
+
+export { redactRedisUrl } from './url.js';
 
 export const QUEUE_NAME = 'trendflow-analyze';
 /** The job name of an analysis job (the only kind on the queue). */
@@ -52,18 +55,6 @@ export function resolveRedisUrl(explicit?: string | undefined, env: Record<strin
   }
   if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') throw new TrendflowError('invalid_argument', `not a Redis URL (redis:// or rediss://): ${redactRedisUrl(chosen)}`);
   return chosen;
-}
-
-/** The URL without its password, for messages and status output. */
-export function redactRedisUrl(redisUrl: string): string {
-  try {
-    const url = new URL(redisUrl);
-    if (!url.password) return redisUrl;
-    url.password = '***';
-    return url.toString();
-  } catch {
-    return redisUrl;
-  }
 }
 
 /**
