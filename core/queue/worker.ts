@@ -21,6 +21,7 @@ import { OnnxSessionRegistry } from '../runtime/onnx/sessions.js';
 import { loadRegistry, type ModelRegistry } from '../runtime/registry/index.js';
 import { LocalFsStorage, type RunStorage } from '../storage/index.js';
 import { configHash } from '../store/identity.js';
+import { isProcessAlive } from '../store/lock.js';
 import { framesDir, RESULT_STORE_DIR } from '../store/paths.js';
 import { connectionOptions, CONNECT_TIMEOUT_MS, failureReason, QUEUE_NAME, waitReady, type AnalysisJobData, type AnalysisJobResult } from './queue.js';
 
@@ -128,17 +129,8 @@ async function removeDeadScratch(root: string): Promise<void> {
   const prefix = `${os.hostname()}-`;
   for (const name of names) {
     const pid = Number(name.slice(prefix.length));
-    if (!name.startsWith(prefix) || !Number.isInteger(pid) || pid <= 0 || pid === process.pid || isAlive(pid)) continue;
+    if (!name.startsWith(prefix) || !Number.isInteger(pid) || pid <= 0 || pid === process.pid || isProcessAlive(pid)) continue;
     await fs.rm(path.join(root, name), { recursive: true, force: true });
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

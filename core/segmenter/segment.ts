@@ -11,6 +11,7 @@ import { isTrendflowError, TrendflowError } from '../contracts/errors.js';
 import { DATAPROCESSOR_VERSION, SAMPLING_POLICY_VERSION } from '../contracts/version.js';
 import { ndarray, writeNpzFile } from '../npz/index.js';
 import { syncDirectory, writeFileAtomic } from '../store/atomic.js';
+import { isProcessAlive } from '../store/lock.js';
 import { probeVideo, streamFramesMulti, toRational, type VideoProbe } from '../video/index.js';
 import { FramesWriter } from './frames-file.js';
 import {
@@ -372,17 +373,8 @@ async function removeStalePartials(outDir: string): Promise<void> {
   for (const name of names) {
     if (!name.startsWith(prefix)) continue;
     const pid = Number(/^(\d+)-[0-9a-f]+$/.exec(name.slice(prefix.length))?.[1]);
-    if (!Number.isInteger(pid) || pid === process.pid || processAlive(pid)) continue;
+    if (!Number.isInteger(pid) || pid === process.pid || isProcessAlive(pid)) continue;
     await fs.rm(path.join(parent, name), { recursive: true, force: true }).catch(() => undefined);
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -92,10 +92,16 @@ function assessHolder(held: HeldLock): { stale: boolean; who: string } {
   }
   if (host !== os.hostname()) return { stale: false, who: `pid ${pid} on host ${host}` };
   if (pid === process.pid) return { stale: false, who: `another writer in this process (pid ${pid})` };
-  return { stale: !isAlive(pid), who: `pid ${pid}` };
+  return { stale: !isProcessAlive(pid), who: `pid ${pid}` };
 }
 
-function isAlive(pid: number): boolean {
+/**
+ * Whether a process of this host with this pid exists (signal 0 tests without sending anything). Used wherever a
+ * pid recorded in a lock or a folder name decides whether what it left is abandoned. Not an integer > 0: false.
+ */
+export function isProcessAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  if (pid === process.pid) return true;
   try {
     process.kill(pid, 0);
     return true;

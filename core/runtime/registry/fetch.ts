@@ -15,6 +15,7 @@ import type { FileHandle } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { syncDirectory } from '../../store/atomic.js';
+import { isProcessAlive } from '../../store/lock.js';
 import { TrendflowError } from '../../contracts/errors.js';
 import { recordLock } from './lockfile.js';
 import { lockFilePath, modelFilePath, modelsCommand, PART_SUFFIX } from './paths.js';
@@ -273,7 +274,7 @@ async function withDownloadLock<T>(partPath: string, url: string, run: () => Pro
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw error;
       const [pid, host] = (await fs.readFile(lockPath, 'utf8').catch(() => '')).split('\n');
-      if (host === os.hostname() && pid && isAlive(Number(pid))) {
+      if (host === os.hostname() && pid && isProcessAlive(Number(pid))) {
         throw downloadError(`another trendflow process (pid ${pid}) is downloading ${path.basename(partPath, PART_SUFFIX)} right now`, url, {
           transient: false,
         });
@@ -285,17 +286,6 @@ async function withDownloadLock<T>(partPath: string, url: string, run: () => Pro
     return await run();
   } finally {
     await fs.rm(lockPath, { force: true }).catch(() => undefined);
-  }
-}
-
-function isAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
