@@ -52,18 +52,8 @@ const { SHOT_QUALITY_PROMPTS } = await dist('core/providers/core_clip/prompts.js
 const { CORE_CLIP_SCHEMA_VERSION } = await dist('core/providers/core_clip/index.js');
 const { CUT_DETECTION_SCHEMA_VERSION, DEFAULT_CUT_DETECTION_PARAMS } = await dist('core/modules/cut_detection/index.js');
 const { locateFfmpeg } = await dist('core/video/tools.js');
-
-/** A deterministic generator (mulberry32) so every run of the benchmark shows the same data. */
-function random(/** @type {number} */ seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// deterministic, so every run of the benchmark shows the same data
+const { seededRandom } = await dist('core/predict/baseline/gbt.js');
 
 /** Unit vector near `base` (or a random one without it). */
 function unitVector(/** @type {() => number} */ rand, /** @type {Float32Array | null} */ base, noise = 0.3) {
@@ -99,6 +89,9 @@ function manifestEntry(name, kind, artifacts, fields) {
     model_signature: null,
     cache_hit: false,
     cache_source_run_id: null,
+    // manifest_v2: written by hand, not by the orchestrator, so no cache key and nothing measured
+    cache_key: null,
+    metrics: null,
     ...fields,
   };
 }
@@ -140,7 +133,7 @@ async function buildRun(/** @type {string} */ work, /** @type {string} */ worksp
   const dir = runDir(storeDir(workspace), identity);
   const manifest = await ManifestWriter.create(dir, { identity, source });
   try {
-    const rand = random(1500);
+    const rand = seededRandom(1500);
     // shot k covers analysis frames [starts[k], starts[k+1]); every frame is stored, so union index = analysis index
     const starts = Array.from({ length: SHOTS }, (_, k) => Math.round((k * FRAMES) / SHOTS));
     const ends = starts.map((s, k) => (k + 1 < SHOTS ? /** @type {number} */ (starts[k + 1]) - 1 : FRAMES - 1));
