@@ -14,6 +14,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { FEATURE_COLUMNS, FEATURE_SCHEMA_VERSION, TARGET_NAMES } from '../../core/predict/feature-spec.js';
 import { MODEL_SIDECAR_FILE, PREDICTION_MODEL_FORMAT, type PredictionModelSidecar } from '../../core/predict/model/contract.js';
+import { seededRandom } from '../../core/predict/baseline/gbt.js';
 
 const onnx: typeof OnnxTypes = onnxProto.onnx;
 
@@ -48,16 +49,10 @@ export interface ClipTextModelOptions {
   seed?: number;
 }
 
-/** mulberry32: a tiny seeded PRNG, enough for reproducible test weights. */
+/** Reproducible test weights, uniform in [-0.5, 0.5). */
 function seededUniform(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296 - 0.5;
-  };
+  const random = seededRandom(seed);
+  return () => random() - 0.5;
 }
 
 function floatTensor(name: string, dims: number[], seed: number, scale: number): OnnxTypes.ITensorProto {

@@ -105,7 +105,7 @@ export function binFeatures(x: Float32Array, features: number, rowIds: ArrayLike
   return { rows, edges, codes };
 }
 
-/** mulberry32: a tiny seeded generator, enough for row subsampling (not cryptography). */
+/** mulberry32: a tiny seeded generator (row subsampling here; reproducible data in tests and benchmarks), not cryptography. */
 export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
   return () => {

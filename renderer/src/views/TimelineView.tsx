@@ -205,11 +205,7 @@ function rulerTicks(view: Viewport): number[] {
 function ShotThumbnailStrip({ run, segments, present, view }: { run: RunRef; segments: Segment[]; present: Uint8Array; view: Viewport }) {
   const ref = useRef<HTMLDivElement>(null);
   const width = useWidth(ref);
-  const [debounced, setDebounced] = useState(view);
-  useEffect(() => {
-    const timer = setTimeout(() => setDebounced(view), 120);
-    return () => clearTimeout(timer);
-  }, [view[0], view[1]]);
+  const debounced = useSettledView(view);
   const picks = useMemo(() => {
     const chosen: number[] = [];
     let lastX = -Infinity;
@@ -241,6 +237,16 @@ function ShotThumbnailStrip({ run, segments, present, view }: { run: RunRef; seg
   );
 }
 
+/** The viewport once it stopped moving for 120 ms: thumbnails are fetched for where a zoom or scrub ends. */
+function useSettledView(view: Viewport): Viewport {
+  const [settled, setSettled] = useState(view);
+  useEffect(() => {
+    const timer = setTimeout(() => setSettled(view), 120);
+    return () => clearTimeout(timer);
+  }, [view[0], view[1]]);
+  return settled;
+}
+
 function useWidth(ref: RefObject<HTMLElement | null>): number {
   const [width, setWidth] = useState(0);
   useEffect(() => {
@@ -255,11 +261,7 @@ function useWidth(ref: RefObject<HTMLElement | null>): number {
 function Thumbnails({ run, times, view }: { run: RunRef; times: Float64Array; view: Viewport }) {
   const ref = useRef<HTMLDivElement>(null);
   const width = useWidth(ref);
-  const [debounced, setDebounced] = useState(view);
-  useEffect(() => {
-    const timer = setTimeout(() => setDebounced(view), 120);
-    return () => clearTimeout(timer);
-  }, [view[0], view[1]]);
+  const debounced = useSettledView(view);
   const picks = useMemo(() => {
     const slots = Math.max(1, Math.floor(width / THUMB_SLOT_PX));
     const frames = new Set<number>();
