@@ -86,8 +86,11 @@ export async function setupCoreClip(config: CoreClipConfig, deps: CoreClipDepend
       const used = modelUsed(deps.registry.get(id), file, { runtime: 'inprocess', engine: 'onnxruntime', precision: config.precision, device: model.device });
       return { model, used, ...(contract.inputs[0] ? { input: contract.inputs[0].name } : {}), ...(contract.outputs[0] ? { output: contract.outputs[0].name } : {}) };
     };
-    const [image, text] = await Promise.all([open(config.image_model), open(config.text_model)]);
-    return { encoders: onnxClipEncoders(image, text, vocabulary), tokenizer, preset: config.preset, close: async () => undefined };
+    // both load at once; when both fail, the image model's error is the one reported, whichever failed first
+    const [image, text] = await Promise.allSettled([open(config.image_model), open(config.text_model)]);
+    if (image.status === 'rejected') throw image.reason;
+    if (text.status === 'rejected') throw text.reason;
+    return { encoders: onnxClipEncoders(image.value, text.value, vocabulary), tokenizer, preset: config.preset, close: async () => undefined };
   }
 
   if (!config.triton) throw new TrendflowError('invalid_argument', 'core_clip runtime=triton needs the resolved model mapping (triton)');
